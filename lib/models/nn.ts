@@ -1,0 +1,117 @@
+/**
+ * Differentiable building blocks shared by the model families, written so that double backprop works
+ * on every backend (see engine.md §10 "Model-code rules").
+ *
+ * @module
+ */
+import { tf } from '../runtime/tf.ts';
+import type { Rng } from '../runtime/rng.ts';
+import type { ParamSpec, Params } from './types.ts';
+
+/**
+ * `a @ b` with optional transposes done explicitly: wasm's transposed GEMM path is ~10× slower.
+ * Works for rank-2 and batched (rank ≥ 3) operands.
+ */
+export function mm(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
+  const t = (x: tf.Tensor) => {
+    const perm = Array.from({ length: x.rank }, (_, i) => i);
+    perm[x.rank - 2] = x.rank - 1;
+    perm[x.rank - 1] = x.rank - 2;
+    return tf.transpose(x, perm);
+  };
+  return tf.matMul(transposeA ? t(a) : a, transposeB ? t(b) : b);
+}
+
+/** Dense layer `x @ W + b`: `x` `[N, in]`, `W` `[in, out]`, `b` `[out]` → `[N, out]`. */
+export function dense(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
+  const y = tf.matMul(x, w);
+  return b ? tf.add(y, b) : y;
+}
+
+/**
+ * Per-row softmax cross-entropy `-log softmax(z)[y]` as `-sum(oneHot ⊙ logSoftmax)`.
+ * (tf.losses.softmaxCrossEntropy breaks double backprop; this form does not.)
+ * @param logits `[N, K]`
+ * @param labels `[N]` int32
+ * @returns `[N]`
+ */
+export function crossEntropyRows(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor1D {
+  const k = logits.shape[logits.rank - 1];
+  const oh = tf.oneHot(tf.reshape(labels, [-1]).toInt(), k);
+  const lsm = tf.logSoftmax(tf.reshape(logits, [-1, k]));
+  return tf.neg(tf.sum(tf.mul(oh, lsm), -1)) as tf.Tensor1D;
+}
+
+/** GELU, tanh approximation (GPT-2's `gelu_new`). */
+export function geluTanh(x: tf.Tensor): tf.Tensor {
+  const c = Math.sqrt(2 / Math.PI);
+  const inner = tf.mul(c, tf.add(x, tf.mul(0.044715, tf.mul(tf.mul(x, x), x))));
+  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+}
+
+/** SiLU `x·σ(x)`. */
+export function silu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(x, tf.sigmoid(x));
+}
+
+/** LayerNorm over the last axis with gain `g` and bias `b`. */
+export function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps = 1e-5): tf.Tensor {
+  const mean = tf.mean(x, -1, true);
+  const xc = tf.sub(x, mean);
+  const variance = tf.mean(tf.mul(xc, xc), -1, true);
+  return tf.add(tf.mul(tf.div(xc, tf.sqrt(tf.add(variance, eps))), g), b);
+}
+
+/** RMSNorm over the last axis with gain `g`. */
+export function rmsNorm(x: tf.Tensor, g: tf.Tensor, eps = 1e-5): tf.Tensor {
+  const ms = tf.mean(tf.mul(x, x), -1, true);
+  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), g);
+}
+
+/**
+ * 2×2 max pooling by reshape + max (wasm's MaxPoolGrad drops windows whose max ≤ 0; this form is exact).
+ * @param x `[B, H, W, C]` with even H, W → `[B, H/2, W/2, C]`
+ */
+export function maxPool2x2(x: tf.Tensor): tf.Tensor {
+  const [b, h, w, c] = x.shape;
+  if (h % 2 || w % 2) throw new Error(`maxPool2x2: spatial size must be even, got ${h}×${w}`);
+  const r = tf.reshape(x, [b, h / 2, 2, w / 2, 2, c]);
+  return tf.max(tf.max(r, 4), 2);
+}
+
+/** Initialisers for a spec entry (all draws from `rng`, float32). */
+export const init = {
+  /** N(0, std²). */
+  normal(rng: Rng, shape: number[], std: number): tf.Tensor {
+    return tf.tensor(rng.normalArray(size(shape), std), shape, 'float32');
+  },
+  /** U(−bound, bound) with bound = 1/√fanIn (PyTorch's default for Linear/Conv weights and biases). */
+  kaimingUniform(rng: Rng, shape: number[], fanIn: number): tf.Tensor {
+    const bound = 1 / Math.sqrt(fanIn);
+    return tf.tensor(rng.uniformArray(size(shape), -bound, bound), shape, 'float32');
+  },
+  zeros(shape: number[]): tf.Tensor {
+    return tf.zeros(shape, 'float32');
+  },
+  ones(shape: number[]): tf.Tensor {
+    return tf.ones(shape, 'float32');
+  },
+};
+
+/** Number of elements of a shape. */
+export function size(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Checks that `params` has exactly the spec's names and shapes; throws naming the first mismatch. */
+export function checkParams(spec: ParamSpec[], params: Params, where = 'params'): void {
+  for (const s of spec) {
+    const t = params[s.name];
+    if (!t) throw new Error(`${where}: missing parameter '${s.name}'`);
+    if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
+      throw new Error(`${where}: parameter '${s.name}' has shape [${t.shape}], expected [${s.shape}]`);
+    }
+  }
+  const extra = Object.keys(params).filter((k) => !spec.some((s) => s.name === k));
+  if (extra.length) throw new Error(`${where}: unexpected parameters ${extra.join(', ')}`);
+}
