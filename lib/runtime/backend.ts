@@ -105,8 +105,8 @@ async function doInit(want: BackendChoice, fixes?: GradFix[]): Promise<RuntimeIn
   const skipped: string[] = [];
   let backendPackage = '';
   let ok = false;
-  // Silence the "install tfjs-node" banner and debug checks; numbers are unaffected.
-  tf.env().set('IS_TEST', false);
+  // PROD silences tfjs' "install tfjs-node" banner (printed through its warn()); numerics are unaffected.
+  tf.env().set('PROD', true);
   if (want === 'auto' || want === 'tensorflow') {
     for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
       if (await tryNode(pkg, skipped)) {

@@ -190,7 +190,7 @@ function fixPoolGradGrads(): void {
         dy: () =>
           tf.tidy(() => {
             const { indexes } = tf.maxPoolWithArgmax(input as tf.Tensor4D, filterSize, strides, pad as 'same', true);
-            const flat = tf.reshape(ddx, [-1]);
+            const flat = tf.reshape(ddx as tf.Tensor, [-1]);
             return tf.reshape(tf.gather(flat, tf.reshape(indexes, [-1])), output.shape);
           }),
         input: () => tf.zerosLike(input),
