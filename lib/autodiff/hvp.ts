@@ -1,0 +1,59 @@
+/**
+ * Exact Hessian-vector products of the weighted batch loss L(θ) = (1/D) Σ_i w_i ℓ_i(θ) by double
+ * backprop: H v = ∇_θ ⟨∇_θ L(θ), v⟩. Requires the `tape-order` gradient fix (checked): without it
+ * stock tfjs silently returns wrong HVPs. Cost ≈ 2–3 gradients (README.md).
+ *
+ * @module
+ */
+import { tf } from '../runtime/tf.ts';
+import { paramList } from '../models/params.ts';
+import { checkParams } from '../models/nn.ts';
+import { numParams, type Batch, type Model, type Params } from '../models/types.ts';
+import type { LossOptions } from './batch.ts';
+import { lossClosure } from './loss.ts';
+import { gradsOf, requireSecondOrder } from './tape.ts';
+import { checkVector, dotLists, splitFlat, tidyFlat, type FlatVec } from './vec.ts';
+
+/** Options of {@link hvp}: the loss weights w `[B]` and divisor D. */
+export type HvpOptions = LossOptions;
+
+/** H v for one vector inside the caller's tidy scope; returns tensors in spec order. */
+function hvpTensors(model: Model, params: Params, batch: Batch, v: FlatVec, opts: HvpOptions, where: string): tf.Tensor[] {
+  const f = lossClosure(model, batch, opts, where);
+  const list = paramList(params, model.spec);
+  const vs = splitFlat(v, model.spec);
+  // Outer gradient of ⟨∇L, v⟩; the inner gradient is taped because it runs inside the outer one.
+  const gv = () => dotLists(gradsOf(() => f(list), list).grads, vs);
+  return gradsOf(gv, list).grads;
+}
+
+/**
+ * Exact Hessian-vector product H v, H = ∇²_θ L(θ), L = (1/D) Σ_i w_i ℓ_i.
+ * @param v Float32Array/Float64Array `[p]` (spec order; float64 is rounded to float32)
+ * @param opts `weights` `[B]` (default 1), `divisor` D (default B)
+ * @returns Float32Array `[p]`
+ */
+export function hvp(model: Model, params: Params, batch: Batch, v: FlatVec, opts: HvpOptions = {}): Float32Array {
+  requireSecondOrder('hvp');
+  checkParams(model.spec, params, 'hvp');
+  checkVector('hvp', 'v', v, numParams(model.spec));
+  return tidyFlat(() => hvpTensors(model, params, batch, v, opts, 'hvp'));
+}
+
+/**
+ * H v_j for k stacked vectors (a loop of {@link hvp}s, each its own tidy scope).
+ * @param V `[k·p]`, row j = v_j
+ * @returns Float32Array `[k·p]`, row j = H v_j
+ */
+export function hvpMany(model: Model, params: Params, batch: Batch, V: FlatVec, opts: HvpOptions = {}): Float32Array {
+  requireSecondOrder('hvpMany');
+  checkParams(model.spec, params, 'hvpMany');
+  const p = numParams(model.spec);
+  const k = checkVector('hvpMany', 'V', V, p, true);
+  const out = new Float32Array(k * p);
+  for (let j = 0; j < k; j++) {
+    const vj = V.subarray(j * p, (j + 1) * p);
+    out.set(tidyFlat(() => hvpTensors(model, params, batch, vj, opts, 'hvpMany')), j * p);
+  }
+  return out;
+}
