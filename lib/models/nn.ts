@@ -115,3 +115,94 @@ export function checkParams(spec: ParamSpec[], params: Params, where = 'params')
   const extra = Object.keys(params).filter((k) => !spec.some((s) => s.name === k));
   if (extra.length) throw new Error(`${where}: unexpected parameters ${extra.join(', ')}`);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Transformer blocks (shared by gpt2.ts and llama.ts)
+
+/** Additive mask value for disallowed attention positions: large but finite, so softmax has no NaNs. */
+export const MASK_NEG = -1e9;
+
+const causalMaskCache = new Map<number, Float32Array>();
+
+/**
+ * Additive causal mask `[T, T]`: 0 where key ≤ query, {@link MASK_NEG} above the diagonal.
+ * The host array is cached per T; a fresh tensor is returned (dispose it or create it inside a tidy).
+ */
+export function causalMask(T: number): tf.Tensor2D {
+  let m = causalMaskCache.get(T);
+  if (!m) {
+    m = new Float32Array(T * T);
+    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = MASK_NEG;
+    causalMaskCache.set(T, m);
+  }
+  return tf.tensor2d(m, [T, T], 'float32');
+}
+
+/**
+ * Causal scaled-dot-product attention with grouped key/value heads (GQA; plain MHA when `Hkv = H`).
+ * Query head `h` attends with key/value head `floor(h / (H / Hkv))` (Hugging Face `repeat_kv` and
+ * llama.cpp's broadcast order). The grouping is a reshape of q, not a copy of k/v.
+ * @param q `[B, H, T, hd]`
+ * @param k `[B, Hkv, T, hd]`
+ * @param v `[B, Hkv, T, hd]`
+ * @returns `[B, H, T, hd]`
+ */
+export function causalAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): tf.Tensor {
+  const [B, H, T, hd] = q.shape as number[];
+  const Hkv = k.shape[1] as number;
+  if (H % Hkv) throw new Error(`causalAttention: ${H} query heads not divisible by ${Hkv} kv heads`);
+  const rep = H / Hkv;
+  // Consecutive query heads share a kv head, so [B,H,T,hd] → [B,Hkv,rep·T,hd] groups them.
+  const qg = rep === 1 ? q : tf.reshape(q, [B, Hkv, rep * T, hd]);
+  let s = tf.reshape(mm(qg, k, false, true), [B, H, T, T]);
+  s = tf.add(tf.mul(s, 1 / Math.sqrt(hd)), causalMask(T));
+  const p = tf.softmax(s);
+  const pg = rep === 1 ? p : tf.reshape(p, [B, Hkv, rep * T, T]);
+  return tf.reshape(tf.matMul(pg, v), [B, H, T, hd]);
+}
+
+/** `[B·T, n·hd]` → `[B, n, T, hd]` (split the feature axis into heads). */
+export function splitHeads(x: tf.Tensor, B: number, T: number, n: number): tf.Tensor {
+  const hd = x.shape[x.rank - 1] / n;
+  return tf.transpose(tf.reshape(x, [B, T, n, hd]), [0, 2, 1, 3]);
+}
+
+/** `[B, n, T, hd]` → `[B·T, n·hd]` (inverse of {@link splitHeads}). */
+export function mergeHeads(x: tf.Tensor): tf.Tensor {
+  const [B, n, T, hd] = x.shape;
+  return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [B * T, n * hd]);
+}
+
+/**
+ * Per-sequence language-model loss: mean next-token cross-entropy over positions with `mask = 1`
+ * (all positions when `mask` is absent). A row whose mask is all zero gets loss 0, not NaN.
+ * @param logits `[B, T, V]`
+ * @param y `[B, T]` int32 targets
+ * @param mask `[B, T]` float32 (optional)
+ * @returns `[B]`
+ */
+export function sequenceLoss(logits: tf.Tensor, y: tf.Tensor, mask?: tf.Tensor): tf.Tensor1D {
+  const B = logits.shape[0] as number;
+  const T = logits.shape[1] as number;
+  if (y.shape[0] !== B || y.shape[1] !== T) {
+    throw new Error(`sequenceLoss: targets y have shape [${y.shape}], expected [${B}, ${T}]`);
+  }
+  const ce = tf.reshape(crossEntropyRows(logits, y), [B, T]);
+  if (!mask) return tf.mean(ce, 1) as tf.Tensor1D;
+  if (mask.shape[0] !== B || mask.shape[1] !== T) {
+    throw new Error(`sequenceLoss: mask has shape [${mask.shape}], expected [${B}, ${T}]`);
+  }
+  const m = mask.dtype === 'float32' ? mask : tf.cast(mask, 'float32');
+  const count = tf.maximum(tf.sum(m, 1), 1);
+  return tf.div(tf.sum(tf.mul(ce, m), 1), count) as tf.Tensor1D;
+}
+
+/**
+ * Checks an LM input batch of token ids against a model's context length (no device sync).
+ * @param x `[B, T]` int32
+ */
+export function checkTokenInput(x: tf.Tensor, ctx: number, where: string): void {
+  if (x.rank !== 2) throw new Error(`${where}: token input must be [B, T], got shape [${x.shape}]`);
+  if (x.dtype !== 'int32') throw new Error(`${where}: token input must be int32, got ${x.dtype}`);
+  if ((x.shape[1] as number) > ctx) throw new Error(`${where}: sequence length ${x.shape[1]} exceeds context length ${ctx}`);
+}

@@ -4,6 +4,8 @@
  * @module
  */
 import { cnn, CNN_PRESETS, type CnnConfig } from './cnn.ts';
+import { gpt2, GPT2_PRESETS, type Gpt2Config } from './gpt2.ts';
+import { llama, LLAMA_PRESETS, type LlamaConfig } from './llama.ts';
 import { mlp, MLP_PRESETS, type MlpConfig } from './mlp.ts';
 import type { Model, ModelFamily } from './types.ts';
 
@@ -22,6 +24,8 @@ interface FamilyEntry {
 const FAMILIES: Record<string, FamilyEntry> = {
   mlp: { presets: MLP_PRESETS, build: (c: MlpConfig) => mlp(c) },
   cnn: { presets: CNN_PRESETS, build: (c: CnnConfig) => cnn(c) },
+  gpt2: { presets: GPT2_PRESETS, build: (c: Gpt2Config) => gpt2(c) },
+  llama: { presets: LLAMA_PRESETS, build: (c: LlamaConfig) => llama(c) },
 };
 
 /** Registers a model family (used by the transformer modules and by users plugging in their own). */
