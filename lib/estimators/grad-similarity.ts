@@ -1,0 +1,50 @@
+/**
+ * Final-model gradient similarities (the final-model-only view, arXiv 2412.03906):
+ * `grad-dot` ⟨∇ℓ_q(θ_T), ∇ℓ_z(θ_T)⟩ and `grad-cos` its cosine. Same sign as removal (positive = helpful).
+ *
+ * @module
+ */
+import { numParams } from '../models/types.ts';
+import { scoreMatrix, type ScoreMatrix } from '../analysis/score-matrix.ts';
+import { dot } from '../optim/linearize.ts';
+import { finalQueryGrads } from './sweep.ts';
+import { accumulateDots, trainGradsAt } from './tracin.ts';
+import type { AttributionTask, Estimator, EstimatorOptions } from './types.ts';
+
+function norms(G: Float32Array, n: number, p: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const g = G.subarray(i * p, (i + 1) * p);
+    out[i] = Math.sqrt(dot(g, g));
+  }
+  return out;
+}
+
+function finalModel(task: AttributionTask, cosine: boolean): ScoreMatrix {
+  const T = task.trajectory.manifest.endStep;
+  const p = numParams(task.model.spec);
+  const Q = finalQueryGrads(task);
+  const G = trainGradsAt(task, T, task.trainIds);
+  const out = scoreMatrix(task.trainIds.length, task.queries.n);
+  accumulateDots(out, task.trainIds.map((_, r) => r), G, Q, p, 1);
+  if (cosine) {
+    const gn = norms(G, task.trainIds.length, p);
+    const qn = norms(Q, task.queries.n, p);
+    for (let r = 0; r < out.nTrain; r++) {
+      for (let q = 0; q < out.nQuery; q++) out.values[r * out.nQuery + q] /= Math.max(gn[r] * qn[q], 1e-30);
+    }
+  }
+  return out;
+}
+
+export const gradDot: Estimator = {
+  name: 'grad-dot',
+  summary: 'final-model gradient inner product ⟨∇ℓ_q(θ_T), ∇ℓ_z(θ_T)⟩',
+  score: (task: AttributionTask, _o?: EstimatorOptions) => Promise.resolve(finalModel(task, false)),
+};
+
+export const gradCos: Estimator = {
+  name: 'grad-cos',
+  summary: 'final-model gradient cosine similarity',
+  score: (task: AttributionTask, _o?: EstimatorOptions) => Promise.resolve(finalModel(task, true)),
+};
