@@ -1,0 +1,310 @@
+/**
+ * Command-line entry point, the same source under Node and Deno:
+ *
+ *     tsx lib/cli.ts <command> [flags]           (npm run demo = tsx lib/cli.ts demo)
+ *     deno run -A lib/cli.ts <command> [flags]
+ *
+ * Commands: `demo` (train the MLP setting, print its loss curve, write `<out>/summary.json`) and `help`.
+ * Exit codes: 0 success, 1 a failure while running, 2 a usage error (unknown command, flag or value).
+ *
+ * @module
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BACKEND_CHOICES, initBackend, runtimeInfo, type BackendChoice } from './runtime/backend.ts';
+import { cliArgs } from './runtime/env.ts';
+import { tf } from './runtime/tf.ts';
+import { makeBatch, type Dataset } from './data/dataset.ts';
+import type { Model, Params } from './models/types.ts';
+import { describeHash, loadMlpSetting, MLP_DEFAULT_LR, MLP_SETTING_PRESETS } from './settings/index.ts';
+import { train } from './train/trainer.ts';
+import { TrajectoryStore, writeAtomic } from './train/store.ts';
+import { trajectoryHash } from './train/trajectory.ts';
+import type { StepInfo } from './train/engine.ts';
+
+/** A mistake in how the command was called: reported with a hint and exit code 2. */
+export class UsageError extends Error {}
+
+/** Parsed flags of `demo`. */
+export interface DemoOptions {
+  preset: string;
+  seed: number;
+  lr: number;
+  backend?: BackendChoice;
+  out: string;
+}
+
+const DEMO_FLAGS = ['preset', 'seed', 'lr', 'backend', 'out'] as const;
+
+const HELP = `faithful-tda — how faithful is trajectory-based training-data attribution?
+
+usage: tsx lib/cli.ts <command> [flags]        (or: deno run -A lib/cli.ts <command> [flags])
+
+commands:
+  demo    train the paper's MNIST MLP (784-16-16-10, AdamW), store its trajectory, print the loss curve
+            --preset quick|full|paper  data size (default quick: ${MLP_SETTING_PRESETS.quick.trainSize} train / ${MLP_SETTING_PRESETS.quick.testSize} test; full = paper: ${MLP_SETTING_PRESETS.full.trainSize} / ${MLP_SETTING_PRESETS.full.testSize})
+            --seed N                   subsets, init and batch order (default 0)
+            --lr X                     constant learning rate (default ${MLP_DEFAULT_LR})
+            --backend ${BACKEND_CHOICES.join('|')}  tfjs backend (default: FTDA_BACKEND, else auto)
+            --out DIR                  output folder (default results/demo/<preset>-seed<seed>-lr<lr>): trajectory/ + summary.json
+          an interrupted run resumes from <out>/trajectory; a finished one is reused.
+  help    print this message
+
+environment: FTDA_BACKEND, FTDA_DATA_MIRROR, FTDA_DATA_DIR, FTDA_OFFLINE (see README.md).
+`;
+
+/**
+ * Parses `--name value` / `--name=value` flags, accepting only `known` names.
+ * @throws UsageError on an unknown flag, a flag without a value, or a stray positional argument
+ */
+export function parseFlags(args: string[], known: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument '${a}' (flags look like --name value)`);
+    const eq = a.indexOf('=');
+    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+    if (!known.includes(name)) throw new UsageError(`unknown flag '--${name}'; known: ${known.map((k) => '--' + k).join(', ')}`);
+    let value: string | undefined;
+    if (eq >= 0) value = a.slice(eq + 1);
+    else if (i + 1 < args.length && !args[i + 1].startsWith('--')) value = args[++i];
+    if (value === undefined || value === '') throw new UsageError(`flag '--${name}' needs a value`);
+    out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * Validates the flags of `demo` and fills in defaults.
+ * @throws UsageError naming the flag and the accepted values
+ */
+export function demoOptions(args: string[]): DemoOptions {
+  const f = parseFlags(args, DEMO_FLAGS);
+  const presets = Object.keys(MLP_SETTING_PRESETS);
+  const preset = f.preset ?? 'quick';
+  if (!presets.includes(preset)) throw new UsageError(`unknown --preset '${preset}'; choose one of ${presets.join(', ')}`);
+  const seed = f.seed === undefined ? 0 : Number(f.seed);
+  if (!/^\d+$/.test(f.seed ?? '0') || !Number.isSafeInteger(seed)) throw new UsageError(`--seed must be a non-negative integer, got '${f.seed}'`);
+  const lr = f.lr === undefined ? MLP_DEFAULT_LR : Number(f.lr);
+  if (!(Number.isFinite(lr) && lr > 0)) throw new UsageError(`--lr must be a positive number, got '${f.lr}'`);
+  if (f.backend !== undefined && !BACKEND_CHOICES.includes(f.backend as BackendChoice)) {
+    throw new UsageError(`unknown --backend '${f.backend}'; choose one of ${BACKEND_CHOICES.join(', ')}`);
+  }
+  return { preset, seed, lr, backend: f.backend as BackendChoice | undefined, out: f.out ?? path.join('results', 'demo', `${preset}-seed${seed}-lr${lr}`) };
+}
+
+/** Mean cross-entropy and accuracy of `params` on all of `ds` (call inside `tf.tidy`). */
+function evaluate(model: Model, params: Params, ds: Dataset): { loss: number; accuracy: number } {
+  const ids = Array.from({ length: ds.n }, (_, i) => i);
+  const batch = makeBatch(ds, ids);
+  const loss = tf.mean(model.perExampleLoss(params, batch));
+  const acc = tf.mean(tf.cast(tf.equal(tf.argMax(model.logits(params, batch.x), -1), batch.y), 'float32'));
+  const [l, a] = tf.stack([loss, acc]).dataSync();
+  return { loss: l, accuracy: a };
+}
+
+const BLOCKS = '▁▂▃▄▅▆▇█';
+
+/** A sparkline of `values` averaged into at most `width` bins (min → ▁, max → █). */
+export function sparkline(values: number[], width = 48): string {
+  if (!values.length) return '';
+  const bins = Math.min(width, values.length);
+  const means: number[] = [];
+  for (let b = 0; b < bins; b++) {
+    const lo = Math.floor((b * values.length) / bins);
+    const hi = Math.floor(((b + 1) * values.length) / bins);
+    let s = 0;
+    for (let i = lo; i < hi; i++) s += values[i];
+    means.push(s / (hi - lo));
+  }
+  const min = Math.min(...means);
+  const span = Math.max(...means) - min || 1;
+  return means.map((m) => BLOCKS[Math.min(BLOCKS.length - 1, Math.floor(((m - min) / span) * BLOCKS.length))]).join('');
+}
+
+/** `k` evenly spaced entries of `values` (first and last included), with their indices. */
+export function evenlySpaced(values: number[], k = 10): { step: number; value: number }[] {
+  if (values.length <= k) return values.map((value, step) => ({ step, value }));
+  return Array.from({ length: k }, (_, j) => {
+    const step = Math.round((j * (values.length - 1)) / (k - 1));
+    return { step, value: values[step] };
+  });
+}
+
+/** Progress reporter: one line rewritten with \r on a TTY, else a plain line about every 10 %. */
+function progress(label: string): { step(info: StepInfo): void; done(): void } {
+  const stream = process.stderr;
+  const tty = !!stream.isTTY;
+  const t0 = performance.now();
+  let lastDecile = -1;
+  let lastDraw = 0;
+  let drawn = false;
+  return {
+    step(info) {
+      const done = info.step + 1;
+      const pct = Math.floor((100 * done) / info.total);
+      const line = `${label}: step ${done}/${info.total} (${pct}%) loss ${info.loss.toFixed(4)} · ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+      if (tty) {
+        const now = performance.now();
+        // Redraw at most ~20 times a second; always draw the last step.
+        if (now - lastDraw > 50 || done === info.total) {
+          stream.write(`\r${line}\x1b[K`);
+          lastDraw = now;
+          drawn = true;
+        }
+      } else {
+        const decile = Math.floor((10 * done) / info.total);
+        if (decile !== lastDecile) {
+          stream.write(line + '\n');
+          lastDecile = decile;
+        }
+      }
+    },
+    done() {
+      if (tty && drawn) stream.write('\n');
+    },
+  };
+}
+
+/** `demo`: trains the MLP setting into `<out>/trajectory`, evaluates it, prints and writes the summary. */
+export async function demo(opts: DemoOptions): Promise<Record<string, unknown>> {
+  const t0 = performance.now();
+  await initBackend({ backend: opts.backend });
+  const rt = runtimeInfo();
+  const s = await loadMlpSetting(opts.preset, { seed: opts.seed, lr: opts.lr });
+  const out = path.resolve(opts.out);
+  const dir = path.join(out, 'trajectory');
+  fs.mkdirSync(out, { recursive: true });
+  const store = new TrajectoryStore(dir);
+
+  const steps = s.describe.steps;
+  console.log(
+    `demo: mlp/${opts.preset} — ${s.train.n} train / ${s.test.n} test MNIST, 784-16-16-10 ReLU, AdamW lr ${opts.lr}, ` +
+      `batch ${s.setting.batchSize}, ${steps} steps, seed ${opts.seed}, backend ${rt.backend}`,
+  );
+  const bar = progress('train');
+  const tTrain = performance.now();
+  let ran = 0; // steps trained by this process: fewer than `steps` after a resume, 0 when a finished run is reused
+  let traj;
+  try {
+    traj = await train({
+      model: s.model,
+      data: s.train,
+      setting: s.setting,
+      store,
+      onStep: (info) => {
+        ran++;
+        bar.step(info);
+      },
+      evalFn: (params) => evaluate(s.model, params, s.test),
+    });
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (msg.includes('holds a different run')) {
+      throw new Error(`${msg}\n(another seed, preset, LR or backend was trained into ${opts.out}: pass a different --out, or delete ${dir})`);
+    }
+    throw e;
+  } finally {
+    bar.done();
+  }
+  const trainS = (performance.now() - tTrain) / 1000;
+  const status = ran === 0 ? 'reused' : ran < steps ? 'resumed' : 'trained';
+  if (status !== 'trained') console.log(`demo: ${status === 'reused' ? 'reused the finished' : `resumed the unfinished (${ran} steps left)`} run in ${dir}`);
+  const manifest = store.readManifest();
+  const hash = manifest?.trajectoryHash ?? trajectoryHash(traj);
+  const losses = traj.losses;
+  const final = traj.evals.find((e) => e.t === steps)?.value as { loss: number; accuracy: number } | undefined;
+  if (!final || typeof final !== 'object') throw new Error(`demo: the trajectory in ${dir} has no final test evaluation`);
+  let minStep = 0;
+  losses.forEach((l, t) => (l < losses[minStep] ? (minStep = t) : 0));
+  const wallS = (performance.now() - t0) / 1000;
+
+  const summary = {
+    format: 'faithful-tda/demo-summary',
+    version: 1,
+    command: 'demo',
+    createdAt: new Date().toISOString(),
+    config: { setting: 'mlp', preset: opts.preset, seed: opts.seed, lr: opts.lr, backendRequested: opts.backend ?? null, out: opts.out },
+    seed: opts.seed,
+    backend: rt.backend,
+    runtime: rt.runtime,
+    versions: rt.versions,
+    runtimeInfo: rt,
+    setting: s.describe,
+    settingHash: describeHash(s.describe),
+    trainSettingHash: traj.manifest.settingHash,
+    trajectory: { dir: path.relative(out, dir), status, runHash: traj.manifest.runHash, trajectoryHash: hash, steps },
+    lossCurve: {
+      steps: losses.length,
+      first: losses[0],
+      last: losses[losses.length - 1],
+      min: losses[minStep],
+      minStep,
+      losses,
+    },
+    test: { n: s.test.n, loss: final.loss, accuracy: final.accuracy },
+    timing: { wallS, trainS },
+  };
+  writeAtomic(path.join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+
+  const fmt = (x: number) => x.toFixed(4);
+  const lines = [
+    `loss curve (training batch loss, ${losses.length} steps):`,
+    `  first ${fmt(summary.lossCurve.first)}   last ${fmt(summary.lossCurve.last)}   min ${fmt(summary.lossCurve.min)} (step ${minStep})`,
+    `  ${sparkline(losses)}`,
+    `  ${evenlySpaced(losses).map((p) => `${p.step}:${p.value.toFixed(3)}`).join('  ')}`,
+    `test (${s.test.n} examples): loss ${fmt(final.loss)}   accuracy ${(100 * final.accuracy).toFixed(1)}%`,
+    `wall time ${wallS.toFixed(1)} s (training ${trainS.toFixed(1)} s${status === 'trained' ? '' : ', ' + status})   backend ${rt.backend} (${rt.runtime})`,
+    `trajectory ${hash.slice(0, 16)}…  → ${dir}`,
+    `summary → ${path.join(out, 'summary.json')}`,
+  ];
+  console.log(lines.join('\n'));
+  return summary;
+}
+
+/**
+ * Runs one command line and returns the exit code (0 ok, 1 failure, 2 usage error).
+ * @param argv arguments after the script path, e.g. `['demo', '--preset', 'quick']`
+ */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'demo':
+        await demo(demoOptions(rest));
+        return 0;
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(HELP);
+        return 0;
+      case undefined:
+        process.stderr.write(HELP);
+        return 2;
+      default:
+        throw new UsageError(`unknown command '${cmd}'; commands: demo, help`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`error: ${e.message}\n(run \`tsx lib/cli.ts help\` for usage)\n`);
+      return 2;
+    }
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+/** True when this file is the program being run (not imported), under Node or Deno. */
+function isEntry(): boolean {
+  const m = (import.meta as { main?: boolean }).main;
+  if (typeof m === 'boolean') return m;
+  const argv1 = process.argv[1];
+  return !!argv1 && path.resolve(argv1) === fileURLToPath(import.meta.url);
+}
+
+if (isEntry()) {
+  const code = await main(cliArgs());
+  // Exit explicitly: an initialised tfjs backend may keep the event loop alive.
+  process.exit(code);
+}
