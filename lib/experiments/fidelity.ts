@@ -1,0 +1,209 @@
+/**
+ * Fidelity of estimators against TSLOO ground truth on one (setting, preset, LR, seed) cell — the paper's
+ * protocol: Spearman (and Pearson) across the scored training samples, per query, then averaged over
+ * queries; mean ± std over seeds and bootstrap CIs over queries come from {@link summariseFidelity}.
+ *
+ * Every expensive phase is cached on disk (kronfluence-style persisted phases): the base trajectory
+ * (resumable store), TSLOO (per-group files, resumable), and each estimator's scores (one JSON file each).
+ * Results are written as JSON next to the config, seed, backend and versions that produced them.
+ *
+ * @module
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { runtimeInfo } from '../runtime/backend.ts';
+import { loadSetting } from '../settings/index.ts';
+import { selectSubset } from '../data/subsets.ts';
+import { subset } from '../data/dataset.ts';
+import { train } from '../train/trainer.ts';
+import { settingHash } from '../train/setting.ts';
+import { writeAtomic } from '../train/store.ts';
+import type { Occurrence } from '../train/trajectory.ts';
+import { tsloo } from '../groundtruth/tsloo.ts';
+import { getEstimator } from '../estimators/registry.ts';
+import type { AttributionTask } from '../estimators/types.ts';
+import { fromJSON, toJSON, type ScoreMatrix } from '../analysis/score-matrix.ts';
+import { pearson, perQuery, spearman, summarizeQueries } from '../analysis/metrics.ts';
+
+/** An estimator to evaluate: registry name, options, and the label it is reported under. */
+export interface EstimatorSpec {
+  label: string;
+  name: string;
+  options?: Record<string, unknown>;
+}
+
+/** One cell of a fidelity grid. */
+export interface FidelityCell {
+  setting: string;
+  preset: string;
+  lr: number;
+  seed: number;
+  /** Training samples scored (a seeded subset of the training set). */
+  nScored: number;
+  /** Queries: the first `nQueries` examples of the setting's test set. */
+  nQueries: number;
+  estimators: EstimatorSpec[];
+  occurrence?: Occurrence;
+  divisor?: 'original' | 'remaining';
+}
+
+/** Where files go. */
+export interface FidelityPaths {
+  /** Cache root for trajectories, TSLOO and scores (default `results/cache`). */
+  cacheDir?: string;
+  /** Result root (default `results/fidelity`). */
+  outDir?: string;
+}
+
+/** Per-estimator outcome of a cell. */
+export interface EstimatorOutcome {
+  label: string;
+  name: string;
+  options: Record<string, unknown>;
+  /** Spearman per query `[nQueries]` (NaN where undefined). */
+  spearman: number[];
+  pearson: number[];
+  meanSpearman: number;
+  meanPearson: number;
+  seconds: number;
+  cached: boolean;
+}
+
+/** The result file of one cell. */
+export interface FidelityResult {
+  format: 'faithful-tda/fidelity-cell';
+  version: 1;
+  cell: FidelityCell;
+  describe: unknown;
+  trainSettingHash: string;
+  runHash: string;
+  scoredIds: number[];
+  tsloo: { seconds: number; method: string; noise: unknown; complete: boolean; baseLossMean: number };
+  trainSeconds: number;
+  estimators: EstimatorOutcome[];
+  runtime: ReturnType<typeof runtimeInfo>;
+  createdAt: string;
+}
+
+/** Directory of a cell's result. */
+export function cellDir(cell: FidelityCell, outDir = 'results/fidelity'): string {
+  return path.join(outDir, `${cell.setting}-${cell.preset}`, `lr${cell.lr}`, `seed${cell.seed}`);
+}
+
+function log(msg: string): void {
+  if (process.env.FTDA_QUIET !== '1') console.error(msg);
+}
+
+/**
+ * Runs (or resumes, or loads) one fidelity cell and writes `<outDir>/<setting>-<preset>/lr<lr>/seed<seed>/result.json`.
+ */
+export async function runFidelityCell(cell: FidelityCell, paths: FidelityPaths = {}): Promise<FidelityResult> {
+  const cacheDir = paths.cacheDir ?? 'results/cache';
+  const outDir = paths.outDir ?? 'results/fidelity';
+  const loaded = await loadSetting(cell.setting, cell.preset, { seed: cell.seed, lr: cell.lr });
+  const { model, setting } = loaded;
+  if (cell.nScored > loaded.train.n) throw new Error(`fidelity: nScored ${cell.nScored} > training set size ${loaded.train.n}`);
+  if (cell.nQueries > loaded.test.n) throw new Error(`fidelity: nQueries ${cell.nQueries} > test set size ${loaded.test.n}`);
+  const queries = subset(loaded.test, Array.from({ length: cell.nQueries }, (_, i) => i), `${loaded.test.name}[:${cell.nQueries}]`);
+  const scoredIds = selectSubset(loaded.train.n, cell.nScored, cell.seed, 'scored-train');
+  const describeHash = settingHash(loaded.describe).slice(0, 16);
+
+  // Phase 1: the base trajectory (resumable store keyed by the full setting description).
+  const t0 = performance.now();
+  const trajectory = await train({
+    model,
+    data: loaded.train,
+    setting,
+    store: path.join(cacheDir, 'trajectories', `${cell.setting}-${describeHash}`),
+  });
+  const trainSeconds = (performance.now() - t0) / 1000;
+  log(`[fidelity ${cell.setting}/${cell.preset} lr ${cell.lr} seed ${cell.seed}] base run: ${trajectory.manifest.steps} steps, ${trainSeconds.toFixed(1)} s`);
+
+  // Phase 2: ground truth.
+  const gt = await tsloo({
+    model,
+    data: loaded.train,
+    trajectory,
+    queries,
+    ids: scoredIds,
+    occurrence: cell.occurrence ?? 'all',
+    divisor: cell.divisor ?? 'original',
+    cacheDir: path.join(cacheDir, 'tsloo'),
+    onProgress: (d, n) => log(`  tsloo ${d}/${n}`),
+  });
+  log(`  tsloo: ${gt.timing.seconds.toFixed(1)} s (${gt.method})`);
+
+  // Phase 3: estimators (each cached as a ScoreMatrix JSON).
+  const task: AttributionTask = { model, data: loaded.train, trajectory, queries, trainIds: scoredIds };
+  const outcomes: EstimatorOutcome[] = [];
+  for (const e of cell.estimators) {
+    const options = { occurrence: cell.occurrence ?? 'all', ...(e.options ?? {}) };
+    const key = settingHash({ run: trajectory.manifest.runHash, ids: scoredIds, q: gt.key, name: e.name, options }).slice(0, 24);
+    const file = path.join(cacheDir, 'scores', `${e.name}-${key}.json`);
+    let scores: ScoreMatrix;
+    let seconds = 0;
+    let cached = false;
+    if (fs.existsSync(file)) {
+      const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+      scores = fromJSON(saved.scores);
+      seconds = saved.seconds;
+      cached = true;
+    } else {
+      const s0 = performance.now();
+      let last = 0;
+      scores = await getEstimator(e.name).score(task, {
+        ...options,
+        onProgress: (d: number, n: number, what: string) => {
+          const now = performance.now();
+          if (now - last > 5000 || d === n) {
+            log(`  ${e.label}: ${d}/${n} ${what}`);
+            last = now;
+          }
+        },
+      });
+      seconds = (performance.now() - s0) / 1000;
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      writeAtomic(file, JSON.stringify({ estimator: e.name, options, seconds, scores: toJSON(scores) }));
+    }
+    const sp = perQuery(spearman, scores, gt.scores);
+    const pe = perQuery(pearson, scores, gt.scores);
+    const outcome: EstimatorOutcome = {
+      label: e.label,
+      name: e.name,
+      options,
+      spearman: Array.from(sp),
+      pearson: Array.from(pe),
+      meanSpearman: summarizeQueries(sp).mean,
+      meanPearson: summarizeQueries(pe).mean,
+      seconds,
+      cached,
+    };
+    log(`  ${e.label}: spearman ${outcome.meanSpearman.toFixed(4)}  pearson ${outcome.meanPearson.toFixed(4)}  (${seconds.toFixed(1)} s${cached ? ', cached' : ''})`);
+    outcomes.push(outcome);
+  }
+
+  const result: FidelityResult = {
+    format: 'faithful-tda/fidelity-cell',
+    version: 1,
+    cell,
+    describe: loaded.describe,
+    trainSettingHash: settingHash(setting),
+    runHash: trajectory.manifest.runHash,
+    scoredIds,
+    tsloo: {
+      seconds: gt.timing.computeSeconds,
+      method: gt.method,
+      noise: gt.noise,
+      complete: gt.complete,
+      baseLossMean: gt.baseLosses.reduce((a, b) => a + b, 0) / gt.baseLosses.length,
+    },
+    trainSeconds,
+    estimators: outcomes,
+    runtime: runtimeInfo(),
+    createdAt: new Date().toISOString(),
+  };
+  const dir = cellDir(cell, outDir);
+  fs.mkdirSync(dir, { recursive: true });
+  writeAtomic(path.join(dir, 'result.json'), JSON.stringify(result, null, 1) + '\n');
+  return result;
+}

@@ -1,0 +1,133 @@
+/**
+ * Aggregation of fidelity cells into tidy rows: per (setting, preset, LR, estimator), the mean over
+ * queries of each seed, mean ± std over seeds, a bootstrap CI over all (seed, query) values, and the
+ * relative gain of one estimator over another with a paired bootstrap CI.
+ *
+ * @module
+ */
+import { bootstrapCI, mean, meanStd, relativeGain } from '../analysis/stats.ts';
+import type { FidelityResult } from './fidelity.ts';
+
+/** One tidy row of a fidelity summary. */
+export interface FidelityRow {
+  setting: string;
+  preset: string;
+  lr: number;
+  estimator: string;
+  metric: 'spearman' | 'pearson';
+  seeds: number[];
+  /** Mean over queries, per seed (same order as `seeds`). */
+  perSeed: number[];
+  /** Mean ± std over seeds of the per-seed means. */
+  mean: number;
+  std: number;
+  /** 95% percentile-bootstrap CI of the mean over all (seed, query) values. */
+  lo: number;
+  hi: number;
+  /** (seed, query) values used / skipped (NaN: constant column). */
+  n: number;
+  skipped: number;
+  /** Mean estimator wall time per seed (s). */
+  seconds: number;
+}
+
+/** A relative-gain row: (mean A − mean B)/|mean B| over paired (seed, query) values. */
+export interface GainRow {
+  setting: string;
+  preset: string;
+  lr: number;
+  metric: 'spearman' | 'pearson';
+  a: string;
+  b: string;
+  gain: number;
+  lo: number;
+  hi: number;
+  n: number;
+}
+
+function groupKey(r: FidelityResult): string {
+  return `${r.cell.setting}|${r.cell.preset}|${r.cell.lr}`;
+}
+
+/** Groups results by (setting, preset, LR), seeds sorted. */
+export function groupCells(results: FidelityResult[]): FidelityResult[][] {
+  const groups = new Map<string, FidelityResult[]>();
+  for (const r of results) (groups.get(groupKey(r)) ?? groups.set(groupKey(r), []).get(groupKey(r))!).push(r);
+  return [...groups.values()].map((g) => g.sort((a, b) => a.cell.seed - b.cell.seed));
+}
+
+/** Tidy summary rows for every estimator label in the results (seeded bootstrap, reproducible). */
+export function summariseFidelity(results: FidelityResult[], seed = 0): FidelityRow[] {
+  const rows: FidelityRow[] = [];
+  for (const g of groupCells(results)) {
+    const labels = [...new Set(g.flatMap((r) => r.estimators.map((e) => e.label)))];
+    for (const label of labels) {
+      for (const metric of ['spearman', 'pearson'] as const) {
+        const perSeed: number[] = [];
+        const pooled: number[] = [];
+        const secs: number[] = [];
+        const seeds: number[] = [];
+        for (const r of g) {
+          const e = r.estimators.find((x) => x.label === label);
+          if (!e) continue;
+          const vals = e[metric].map((v) => (v === null ? NaN : v));
+          const finite = vals.filter((v) => Number.isFinite(v));
+          perSeed.push(finite.length ? mean(finite) : NaN);
+          pooled.push(...vals);
+          secs.push(e.seconds);
+          seeds.push(r.cell.seed);
+        }
+        const ms = meanStd(perSeed);
+        const ci = bootstrapCI(pooled, { seed, reps: 2000 });
+        rows.push({
+          setting: g[0].cell.setting,
+          preset: g[0].cell.preset,
+          lr: g[0].cell.lr,
+          estimator: label,
+          metric,
+          seeds,
+          perSeed,
+          mean: ms.mean,
+          std: ms.std,
+          lo: ci.lo,
+          hi: ci.hi,
+          n: ci.n,
+          skipped: ci.skipped,
+          seconds: mean(secs),
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+/** Relative gain of estimator `a` over `b` in each group, paired over (seed, query). */
+export function relativeGains(results: FidelityResult[], a: string, b: string, metric: 'spearman' | 'pearson' = 'spearman', seed = 0): GainRow[] {
+  const out: GainRow[] = [];
+  for (const g of groupCells(results)) {
+    const av: number[] = [];
+    const bv: number[] = [];
+    for (const r of g) {
+      const ea = r.estimators.find((x) => x.label === a);
+      const eb = r.estimators.find((x) => x.label === b);
+      if (!ea || !eb) continue;
+      av.push(...ea[metric].map((v) => (v === null ? NaN : v)));
+      bv.push(...eb[metric].map((v) => (v === null ? NaN : v)));
+    }
+    if (!av.length) continue;
+    const rg = relativeGain(av, bv, { seed, reps: 2000 });
+    out.push({ setting: g[0].cell.setting, preset: g[0].cell.preset, lr: g[0].cell.lr, metric, a, b, gain: rg.gain, lo: rg.lo, hi: rg.hi, n: rg.n });
+  }
+  return out;
+}
+
+/** Rows as CSV text (header from the first row's keys; arrays joined with ';'). */
+export function toCsv(rows: object[]): string {
+  if (!rows.length) return '';
+  const keys = Object.keys(rows[0]);
+  const cell = (v: unknown) => {
+    const s = Array.isArray(v) ? v.join(';') : typeof v === 'number' ? String(v) : String(v ?? '');
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [keys.join(','), ...rows.map((r) => keys.map((k) => cell((r as Record<string, unknown>)[k])).join(','))].join('\n') + '\n';
+}
