@@ -46,7 +46,7 @@ export const adamFirstOrder: Estimator = {
         disposeBatch(batch);
         disposeParams(params);
       }
-      const G = trainGradsAt(task, t, rows[t].map((r) => r.id));
+      const G = trainGradsAt(task, t, rows[t].map((r) => r.id), o.mask);
       const Q = queryGradsAt(task, t + 1);
       for (let q = 0; q < nq; q++) {
         const a = adamwCoupling(adamwAdjoint(Q.subarray(q * p, (q + 1) * p)), g, diag, traj.lrs[t], hp);

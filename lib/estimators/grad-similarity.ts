@@ -10,6 +10,7 @@ import { dot } from '../optim/linearize.ts';
 import { finalQueryGrads } from './sweep.ts';
 import { accumulateDots, trainGradsAt } from './tracin.ts';
 import type { AttributionTask, Estimator, EstimatorOptions } from './types.ts';
+import { projectRows } from './masks.ts';
 
 function norms(G: Float32Array, n: number, p: number): Float64Array {
   const out = new Float64Array(n);
@@ -20,11 +21,12 @@ function norms(G: Float32Array, n: number, p: number): Float64Array {
   return out;
 }
 
-function finalModel(task: AttributionTask, cosine: boolean): ScoreMatrix {
+function finalModel(task: AttributionTask, cosine: boolean, mask?: Int32Array): ScoreMatrix {
   const T = task.trajectory.manifest.endStep;
   const p = numParams(task.model.spec);
   const Q = finalQueryGrads(task);
-  const G = trainGradsAt(task, T, task.trainIds);
+  projectRows(Q, p, mask); // masked cosine needs masked norms on both sides
+  const G = trainGradsAt(task, T, task.trainIds, mask);
   const out = scoreMatrix(task.trainIds.length, task.queries.n);
   accumulateDots(out, task.trainIds.map((_, r) => r), G, Q, p, 1);
   if (cosine) {
@@ -40,11 +42,11 @@ function finalModel(task: AttributionTask, cosine: boolean): ScoreMatrix {
 export const gradDot: Estimator = {
   name: 'grad-dot',
   summary: 'final-model gradient inner product ⟨∇ℓ_q(θ_T), ∇ℓ_z(θ_T)⟩',
-  score: (task: AttributionTask, _o?: EstimatorOptions) => Promise.resolve(finalModel(task, false)),
+  score: (task: AttributionTask, o: EstimatorOptions = {}) => Promise.resolve(finalModel(task, false, o.mask)),
 };
 
 export const gradCos: Estimator = {
   name: 'grad-cos',
   summary: 'final-model gradient cosine similarity',
-  score: (task: AttributionTask, _o?: EstimatorOptions) => Promise.resolve(finalModel(task, true)),
+  score: (task: AttributionTask, o: EstimatorOptions = {}) => Promise.resolve(finalModel(task, true, o.mask)),
 };

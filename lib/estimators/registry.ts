@@ -4,9 +4,11 @@
  *
  * @module
  */
+import { accSgdIe } from './acc-sgd-ie.ts';
 import { adamFirstOrder } from './adam-first-order.ts';
 import { adamwInfluence } from './adamw-influence.ts';
 import { gradCos, gradDot } from './grad-similarity.ts';
+import { ifCg, ifExplicit, ifLissa } from './influence-function.ts';
 import { sgdInfluence } from './sgd-influence.ts';
 import { tracin, tracinCp } from './tracin.ts';
 import type { Estimator } from './types.ts';
@@ -31,6 +33,6 @@ export function listEstimators(): { name: string; summary: string }[] {
   return [...REGISTRY.values()].map((e) => ({ name: e.name, summary: e.summary }));
 }
 
-for (const e of [adamwInfluence, sgdInfluence, tracin, tracinCp, gradDot, gradCos, adamFirstOrder]) {
+for (const e of [adamwInfluence, sgdInfluence, tracin, tracinCp, gradDot, gradCos, adamFirstOrder, accSgdIe, ifExplicit, ifCg, ifLissa]) {
   registerEstimator(e as Estimator<never>);
 }

@@ -31,6 +31,7 @@ import {
 import { scoreMatrix, type ScoreMatrix } from '../analysis/score-matrix.ts';
 import { occurrenceRows } from './occurrence.ts';
 import type { AttributionTask, EstimatorOptions } from './types.ts';
+import { checkMask, maskIndicator, projectInPlace, projectRows } from './masks.ts';
 
 /** Options of {@link trajectorySweep}. */
 export interface SweepOptions extends EstimatorOptions {
@@ -110,6 +111,8 @@ export async function trajectorySweep(task: AttributionTask, opts: SweepOptions)
   const out = scoreMatrix(task.trainIds.length, nq);
 
   const Q = finalQueryGrads(task, opts.queryChunk);
+  projectRows(Q, p, opts.mask);
+  const keep = opts.mask ? maskIndicator(checkMask(where, opts.mask, p), p) : undefined;
   const U: AdamWAdjoint[] = [];
   for (let q = 0; q < nq; q++) U.push(adamwAdjoint(Q.subarray(q * p, (q + 1) * p)));
 
@@ -150,6 +153,8 @@ export async function trajectorySweep(task: AttributionTask, opts: SweepOptions)
             out.values[r.row * nq + q] -= dot(a, Gz!.subarray(k * p, (k + 1) * p)) / D;
           });
           adamwTransition(U[q], curv(a), diag, lr, hp!);
+          // m and v updates are diagonal in θ, so projecting θ keeps all three on the mask.
+          if (keep) projectInPlace(U[q].theta, keep);
         }
       } else {
         for (let q = 0; q < nq; q++) {
@@ -158,6 +163,7 @@ export async function trajectorySweep(task: AttributionTask, opts: SweepOptions)
             out.values[r.row * nq + q] += (lr * dot(u, Gz!.subarray(k * p, (k + 1) * p))) / D;
           });
           sgdTransition(u, curv(u), lr, sgdWd);
+          if (keep) projectInPlace(u, keep);
         }
       }
     } finally {

@@ -19,13 +19,16 @@ import { dot } from '../optim/linearize.ts';
 import { occurrenceRows } from './occurrence.ts';
 import { checkBaseRun, queryGradsAt } from './sweep.ts';
 import type { AttributionTask, Estimator, EstimatorOptions } from './types.ts';
+import { projectRows } from './masks.ts';
 
-/** Per-sample gradients of training ids at state t: `[ids.length·p]`. */
-export function trainGradsAt(task: AttributionTask, t: number, ids: number[]): Float32Array {
+/** Per-sample gradients of training ids at state t, projected onto `mask` if given: `[ids.length·p]`. */
+export function trainGradsAt(task: AttributionTask, t: number, ids: number[], mask?: Int32Array): Float32Array {
   const params = task.trajectory.states.params(t);
   const b = makeBatch(task.data, ids);
   try {
-    return perSampleGrads(task.model, params, b);
+    const G = perSampleGrads(task.model, params, b);
+    projectRows(G, numParams(task.model.spec), mask);
+    return G;
   } finally {
     disposeBatch(b);
     disposeParams(params);
@@ -53,7 +56,7 @@ export const tracin: Estimator = {
     for (let t = 0; t < T; t++) {
       if (!rows[t].length || traj.divisors[t] === 0) continue;
       const Q = queryGradsAt(task, t);
-      const G = trainGradsAt(task, t, rows[t].map((r) => r.id));
+      const G = trainGradsAt(task, t, rows[t].map((r) => r.id), o.mask);
       accumulateDots(out, rows[t].map((r) => r.row), G, Q, p, traj.lrs[t] / traj.divisors[t]);
       o.onProgress?.(t + 1, T, 'steps');
     }
@@ -82,7 +85,7 @@ export const tracinCp: Estimator<TracInCpOptions> = {
     if (cps[cps.length - 1] !== T) cps.push(T);
     for (const [i, t] of cps.entries()) {
       const Q = queryGradsAt(task, t);
-      const G = trainGradsAt(task, t, task.trainIds);
+      const G = trainGradsAt(task, t, task.trainIds, o.mask);
       // The LR of the step that produced checkpoint t (Captum stores the LR with each checkpoint).
       accumulateDots(out, rows, G, Q, p, task.trajectory.lrs[t - 1]);
       o.onProgress?.(i + 1, cps.length, 'checkpoints');

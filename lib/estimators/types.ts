@@ -33,6 +33,11 @@ export type Progress = (done: number, total: number, what: string) => void;
 export interface EstimatorOptions {
   /** Which occurrences of a training sample are removed (default 'all'). */
   occurrence?: Occurrence;
+  /**
+   * Restrict attribution to these flat parameter coordinates (sorted, spec order; see masks.ts): every
+   * gradient-space vector is projected onto the mask, and a trajectory adjoint after every transition.
+   */
+  mask?: Int32Array;
   onProgress?: Progress;
 }
 
