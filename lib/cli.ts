@@ -49,6 +49,13 @@ commands:
             --backend ${BACKEND_CHOICES.join('|')}  tfjs backend (default: FTDA_BACKEND, else auto)
             --out DIR                  output folder (default results/demo/<preset>-seed<seed>-lr<lr>): trajectory/ + summary.json
           an interrupted run resumes from <out>/trajectory; a finished one is reused.
+  experiment NAME   run a finding's experiment and write its result files under results/NAME/<preset>/
+            names: optimizer-mismatch
+            --preset quick|full         (default quick)
+            --lrs 1e-3,1e-4             restrict the preset's learning rates
+            --seeds 0,1,2               restrict the preset's seeds
+            --backend ${BACKEND_CHOICES.join('|')}
+          every phase (trajectory, TSLOO, estimator scores) is cached under results/cache and resumable.
   help    print this message
 
 environment: FTDA_BACKEND, FTDA_DATA_MIRROR, FTDA_DATA_DIR, FTDA_OFFLINE (see README.md).
@@ -263,6 +270,33 @@ export async function demo(opts: DemoOptions): Promise<Record<string, unknown>> 
   return summary;
 }
 
+function numberList(flag: string, v: string | undefined): number[] | undefined {
+  if (v === undefined) return undefined;
+  const xs = v.split(',').map((x) => Number(x.trim()));
+  if (!xs.length || xs.some((x) => !Number.isFinite(x))) throw new UsageError(`--${flag} must be a comma-separated list of numbers, got '${v}'`);
+  return xs;
+}
+
+/** `experiment NAME`: runs a finding's experiment preset. */
+async function experiment(args: string[]): Promise<void> {
+  const [name, ...rest] = args;
+  const known = ['optimizer-mismatch'];
+  if (!name || !known.includes(name)) throw new UsageError(`experiment: unknown name '${name ?? ''}'; known: ${known.join(', ')}`);
+  const f = parseFlags(rest, ['preset', 'lrs', 'seeds', 'backend'] as const);
+  if (f.backend !== undefined && !BACKEND_CHOICES.includes(f.backend as BackendChoice)) {
+    throw new UsageError(`unknown --backend '${f.backend}'; choose one of ${BACKEND_CHOICES.join(', ')}`);
+  }
+  await initBackend({ backend: f.backend as BackendChoice | undefined });
+  const { runOptimizerMismatch, MISMATCH_PRESETS } = await import('./experiments/optimizer-mismatch.ts');
+  const preset = f.preset ?? 'quick';
+  if (!MISMATCH_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(MISMATCH_PRESETS).join(', ')}`);
+  const s = await runOptimizerMismatch(preset, { lrs: numberList('lrs', f.lrs), seeds: numberList('seeds', f.seeds) });
+  for (const r of s.rows.filter((x) => x.metric === 'spearman')) {
+    console.log(`${r.setting}/${r.preset} lr ${r.lr}  ${r.estimator.padEnd(26)} spearman ${r.mean.toFixed(4)} ± ${r.std.toFixed(4)} (seeds ${r.seeds.join(',')}; 95% CI ${r.lo.toFixed(4)}–${r.hi.toFixed(4)})`);
+  }
+  for (const g of s.gains) console.log(`gain ${g.a} over ${g.b} (${g.metric}, lr ${g.lr}): ${(100 * g.gain).toFixed(1)}% [${(100 * g.lo).toFixed(1)}, ${(100 * g.hi).toFixed(1)}]`);
+}
+
 /**
  * Runs one command line and returns the exit code (0 ok, 1 failure, 2 usage error).
  * @param argv arguments after the script path, e.g. `['demo', '--preset', 'quick']`
@@ -274,6 +308,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'demo':
         await demo(demoOptions(rest));
         return 0;
+      case 'experiment':
+        await experiment(rest);
+        return 0;
       case 'help':
       case '--help':
       case '-h':
@@ -283,7 +320,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(HELP);
         return 2;
       default:
-        throw new UsageError(`unknown command '${cmd}'; commands: demo, help`);
+        throw new UsageError(`unknown command '${cmd}'; commands: demo, experiment, help`);
     }
   } catch (e) {
     if (e instanceof UsageError) {

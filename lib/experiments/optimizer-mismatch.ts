@@ -1,0 +1,119 @@
+/**
+ * Finding 1 — optimizer mismatch (config-level error): fidelity of SGD-derived estimators vs
+ * AdamW-influence against TSLOO on AdamW runs, per setting and learning rate, seeds 0–2.
+ *
+ * Presets: `quick` (CI: MLP quick, one LR, one seed, 40 × 40), `full` (the paper's MLP row:
+ * 200 scored samples × 500 queries, LR ∈ {1e-3, 1e-4, 1e-5}, seeds 0–2). Each cell is cached
+ * (fidelity.ts); the summary is rewritten from the cell files on every call.
+ *
+ * @module
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { runtimeInfo } from '../runtime/backend.ts';
+import { writeAtomic } from '../train/store.ts';
+import { runFidelityCell, type EstimatorSpec, type FidelityCell, type FidelityResult } from './fidelity.ts';
+import { relativeGains, summariseFidelity, toCsv } from './summary.ts';
+
+/** The estimators compared (labels are what figures and tables show). */
+export const MISMATCH_ESTIMATORS: EstimatorSpec[] = [
+  { label: 'TracIn', name: 'tracin' },
+  { label: 'SGD-influence', name: 'sgd-influence', options: { curvature: 'exact' } },
+  { label: 'Adam first-order', name: 'adam-first-order' },
+  { label: 'AdamW-influence (none)', name: 'adamw-influence', options: { curvature: 'none' } },
+  { label: 'AdamW-influence (GGN)', name: 'adamw-influence', options: { curvature: 'ggn' } },
+  { label: 'AdamW-influence (exact)', name: 'adamw-influence', options: { curvature: 'exact' } },
+];
+
+/** One setting row of a preset. */
+export interface MismatchSettingGrid {
+  setting: string;
+  preset: string;
+  lrs: number[];
+  nScored: number;
+  nQueries: number;
+}
+
+/** A preset: settings × LRs × seeds. */
+export interface MismatchPreset {
+  grids: MismatchSettingGrid[];
+  seeds: number[];
+  estimators: EstimatorSpec[];
+}
+
+export const MISMATCH_PRESETS: Record<string, MismatchPreset> = {
+  quick: {
+    grids: [{ setting: 'mlp', preset: 'quick', lrs: [1e-3], nScored: 40, nQueries: 40 }],
+    seeds: [0],
+    estimators: MISMATCH_ESTIMATORS,
+  },
+  full: {
+    grids: [{ setting: 'mlp', preset: 'full', lrs: [1e-3, 1e-4, 1e-5], nScored: 200, nQueries: 500 }],
+    seeds: [0, 1, 2],
+    estimators: MISMATCH_ESTIMATORS,
+  },
+};
+
+/** Options of {@link runOptimizerMismatch}. */
+export interface MismatchOptions {
+  outDir?: string;
+  cacheDir?: string;
+  /** Restrict the preset's LRs / seeds / settings (e.g. to produce one cell). */
+  lrs?: number[];
+  seeds?: number[];
+  settings?: string[];
+}
+
+/** The summary file written by {@link runOptimizerMismatch}. */
+export interface MismatchSummary {
+  format: 'faithful-tda/optimizer-mismatch';
+  version: 1;
+  preset: string;
+  rows: ReturnType<typeof summariseFidelity>;
+  gains: ReturnType<typeof relativeGains>;
+  cells: { dir: string; setting: string; lr: number; seed: number }[];
+  runtime: ReturnType<typeof runtimeInfo>;
+  createdAt: string;
+}
+
+/**
+ * Runs every cell of a preset (cached), then writes `summary.json`, `summary.csv` and `gains.csv` under
+ * `<outDir>/<preset>/`.
+ */
+export async function runOptimizerMismatch(presetName: string, o: MismatchOptions = {}): Promise<MismatchSummary> {
+  const preset = MISMATCH_PRESETS[presetName];
+  if (!preset) throw new Error(`unknown optimizer-mismatch preset '${presetName}'; known: ${Object.keys(MISMATCH_PRESETS).join(', ')}`);
+  const outDir = path.join(o.outDir ?? 'results/optimizer-mismatch', presetName);
+  const cacheDir = o.cacheDir ?? 'results/cache';
+  const results: FidelityResult[] = [];
+  const cells: MismatchSummary['cells'] = [];
+  for (const g of preset.grids) {
+    if (o.settings && !o.settings.includes(g.setting)) continue;
+    for (const lr of o.lrs ?? g.lrs) {
+      for (const seed of o.seeds ?? preset.seeds) {
+        const cell: FidelityCell = { setting: g.setting, preset: g.preset, lr, seed, nScored: g.nScored, nQueries: g.nQueries, estimators: preset.estimators };
+        const r = await runFidelityCell(cell, { cacheDir, outDir: path.join(outDir, 'cells') });
+        results.push(r);
+        cells.push({ dir: path.relative(outDir, path.join(outDir, 'cells', `${g.setting}-${g.preset}`, `lr${lr}`, `seed${seed}`)), setting: g.setting, lr, seed });
+      }
+    }
+  }
+  const summary: MismatchSummary = {
+    format: 'faithful-tda/optimizer-mismatch',
+    version: 1,
+    preset: presetName,
+    rows: summariseFidelity(results),
+    gains: [
+      ...relativeGains(results, 'AdamW-influence (exact)', 'SGD-influence', 'spearman'),
+      ...relativeGains(results, 'AdamW-influence (exact)', 'SGD-influence', 'pearson'),
+    ],
+    cells,
+    runtime: runtimeInfo(),
+    createdAt: new Date().toISOString(),
+  };
+  fs.mkdirSync(outDir, { recursive: true });
+  writeAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
+  writeAtomic(path.join(outDir, 'summary.csv'), toCsv(summary.rows));
+  writeAtomic(path.join(outDir, 'gains.csv'), toCsv(summary.gains));
+  return summary;
+}
