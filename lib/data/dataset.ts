@@ -1,13 +1,12 @@
 /**
- * In-memory datasets (host side) and mini-batch construction (device side).
+ * In-memory datasets (host side). Device batches are built by `batch.ts`, so this module (and the
+ * readers) never touch tfjs.
  *
  * Examples live in flat typed arrays so that subsets, batches and counterfactual runs never copy more
  * than the ids they touch. Example i occupies `x[i*xSize, (i+1)*xSize)`.
  *
  * @module
  */
-import { tf } from '../runtime/tf.ts';
-import type { Batch } from '../models/types.ts';
 
 /** A labelled dataset held in host memory. */
 export interface Dataset {
@@ -55,41 +54,10 @@ export function subset(ds: Dataset, ids: readonly number[], name = `${ds.name}[$
   const y = new Int32Array(ids.length * ys);
   const mask = ds.mask ? new Float32Array(ids.length * ys) : undefined;
   ids.forEach((id, k) => {
-    if (!(id >= 0 && id < ds.n)) throw new Error(`subset of '${ds.name}': id ${id} out of range [0, ${ds.n})`);
+    if (!(Number.isInteger(id) && id >= 0 && id < ds.n)) throw new Error(`subset of '${ds.name}': id ${id} out of range [0, ${ds.n})`);
     x.set(ds.x.subarray(id * xs, (id + 1) * xs), k * xs);
     y.set(ds.y.subarray(id * ys, (id + 1) * ys), k * ys);
     if (mask) mask.set(ds.mask!.subarray(id * ys, (id + 1) * ys), k * ys);
   });
-  return { ...ds, name, n: ids.length, x, y, mask, meta: { ...(ds.meta ?? {}), parent: ds.name, ids: undefined } };
-}
-
-/**
- * Device tensors for the examples `ids` of `ds` (caller disposes, or builds it inside `tf.tidy`).
- * @returns `x` `[B, ...xShape]`, `y` `[B, ...yShape]` int32, `mask` `[B, ...yShape]` when the dataset has one
- */
-export function makeBatch(ds: Dataset, ids: readonly number[]): Batch {
-  const xs = prod(ds.xShape);
-  const ys = prod(ds.yShape);
-  const B = ids.length;
-  const xb = ds.x instanceof Int32Array ? new Int32Array(B * xs) : new Float32Array(B * xs);
-  const yb = new Int32Array(B * ys);
-  const mb = ds.mask ? new Float32Array(B * ys) : undefined;
-  for (let k = 0; k < B; k++) {
-    const id = ids[k];
-    if (!(id >= 0 && id < ds.n)) throw new Error(`batch of '${ds.name}': id ${id} out of range [0, ${ds.n})`);
-    xb.set(ds.x.subarray(id * xs, (id + 1) * xs), k * xs);
-    yb.set(ds.y.subarray(id * ys, (id + 1) * ys), k * ys);
-    if (mb) mb.set(ds.mask!.subarray(id * ys, (id + 1) * ys), k * ys);
-  }
-  const batch: Batch = {
-    x: tf.tensor(xb, [B, ...ds.xShape], ds.x instanceof Int32Array ? 'int32' : 'float32'),
-    y: tf.tensor(yb, [B, ...ds.yShape], 'int32'),
-  };
-  if (mb) batch.mask = tf.tensor(mb, [B, ...ds.yShape], 'float32');
-  return batch;
-}
-
-/** Disposes a batch's tensors. */
-export function disposeBatch(b: Batch): void {
-  tf.dispose([b.x, b.y, ...(b.mask ? [b.mask] : [])]);
+  return { ...ds, name, n: ids.length, x, y, mask, meta: { ...(ds.meta ?? {}), parent: ds.name } };
 }

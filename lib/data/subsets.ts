@@ -7,7 +7,7 @@
  * @module
  */
 import { rngFor } from '../runtime/rng.ts';
-import type { Dataset } from './dataset.ts';
+import { subset, type Dataset } from './dataset.ts';
 
 /**
  * `k` distinct indices from 0..n-1, seeded by `(seed, stream)`, in draw order.
@@ -62,25 +62,6 @@ export function stratifiedSubset(labels: ArrayLike<number>, k: number, seed: num
 }
 
 /**
- * The examples `ids` of `ds`, in that order (host copy, no tensors).
- * @returns a dataset with `n = ids.length`, same `xShape`/`yShape`
- */
-export function takeExamples(ds: Dataset, ids: readonly number[], name = `${ds.name}[${ids.length}]`): Dataset {
-  const xs = ds.xShape.reduce((a, b) => a * b, 1);
-  const ys = ds.yShape.reduce((a, b) => a * b, 1);
-  const x = ds.x instanceof Int32Array ? new Int32Array(ids.length * xs) : new Float32Array(ids.length * xs);
-  const y = new Int32Array(ids.length * ys);
-  const mask = ds.mask ? new Float32Array(ids.length * ys) : undefined;
-  ids.forEach((id, k) => {
-    if (!(Number.isInteger(id) && id >= 0 && id < ds.n)) throw new Error(`takeExamples of '${ds.name}': id ${id} out of range [0, ${ds.n})`);
-    x.set(ds.x.subarray(id * xs, (id + 1) * xs), k * xs);
-    y.set(ds.y.subarray(id * ys, (id + 1) * ys), k * ys);
-    if (mask) mask.set(ds.mask!.subarray(id * ys, (id + 1) * ys), k * ys);
-  });
-  return { ...ds, name, n: ids.length, x, y, mask, meta: { ...(ds.meta ?? {}), parent: ds.name } };
-}
-
-/**
  * Keeps the examples of classes `a` and `b` (original order) and relabels `a` → 0, `b` → 1.
  * @returns a dataset with `classes = 2`; `meta.parentIds` `[n]` maps back to `ds`
  */
@@ -90,7 +71,7 @@ export function binaryTask(ds: Dataset, [a, b]: [number, number]): Dataset {
   const ids: number[] = [];
   for (let i = 0; i < ds.n; i++) if (ds.y[i] === a || ds.y[i] === b) ids.push(i);
   if (!ids.length) throw new Error(`binaryTask: '${ds.name}' has no examples of class ${a} or ${b}`);
-  const out = takeExamples(ds, ids, `${ds.name}:${a}v${b}`);
+  const out = subset(ds, ids, `${ds.name}:${a}v${b}`);
   for (let i = 0; i < out.n; i++) out.y[i] = out.y[i] === a ? 0 : 1;
   const names = ds.meta?.classNames as string[] | undefined;
   out.classes = 2;

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { makeBatch, disposeBatch } from '../data/dataset.ts';
+import { makeBatch, disposeBatch } from '../data/batch.ts';
 import { numParams } from '../models/types.ts';
 import { disposeParams, unflattenParams } from '../models/params.ts';
 import { perSampleGrads } from '../autodiff/persample.ts';

@@ -11,7 +11,7 @@
 import { numParams } from '../models/types.ts';
 import { scoreMatrix, type ScoreMatrix } from '../analysis/score-matrix.ts';
 import { disposeParams, unflattenParams } from '../models/params.ts';
-import { disposeBatch, makeBatch } from '../data/dataset.ts';
+import { disposeBatch, makeBatch } from '../data/batch.ts';
 import { lossAndGrad } from '../autodiff/loss.ts';
 import { adamwAdjoint, adamwCoupling, adamwDiagonals, dot } from '../optim/linearize.ts';
 import { occurrenceRows } from './occurrence.ts';

@@ -34,7 +34,7 @@
  *
  * @module
  */
-import { makeBatch, disposeBatch } from '../data/dataset.ts';
+import { makeBatch, disposeBatch } from '../data/batch.ts';
 import { numParams, type Batch } from '../models/types.ts';
 import { disposeParams } from '../models/params.ts';
 import { curvatureProduct } from '../autodiff/curvature.ts';

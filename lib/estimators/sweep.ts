@@ -12,7 +12,7 @@
  * @module
  */
 import { tf } from '../runtime/tf.ts';
-import { makeBatch, disposeBatch } from '../data/dataset.ts';
+import { makeBatch, disposeBatch } from '../data/batch.ts';
 import { numParams } from '../models/types.ts';
 import { disposeParams, unflattenParams } from '../models/params.ts';
 import { lossAndGrad, queryGrads } from '../autodiff/loss.ts';

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { makeBatch, disposeBatch } from '../data/dataset.ts';
+import { makeBatch, disposeBatch } from '../data/batch.ts';
 import { numParams } from '../models/types.ts';
 import { disposeParams } from '../models/params.ts';
 import { perSampleGrads } from '../autodiff/persample.ts';

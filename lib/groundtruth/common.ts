@@ -5,7 +5,8 @@
  * @module
  */
 import { tf } from '../runtime/tf.ts';
-import { checkDataset, makeBatch, type Dataset } from '../data/dataset.ts';
+import { checkDataset, type Dataset } from '../data/dataset.ts';
+import { makeBatch } from '../data/batch.ts';
 import type { Model, Params } from '../models/types.ts';
 import { settingHash } from '../train/setting.ts';
 import { bytesHash } from '../train/trajectory.ts';

@@ -10,31 +10,14 @@
  *
  * @module
  */
-import { tf } from '../runtime/tf.ts';
-import { disposeBatch, makeBatch, type Dataset } from '../data/dataset.ts';
-import type { Model, Params } from '../models/types.ts';
+import type { Dataset } from '../data/dataset.ts';
+import type { Model } from '../models/types.ts';
 import { disposeParams, unflattenParams } from '../models/params.ts';
 import { train } from '../train/trainer.ts';
 import type { Occurrence, Trajectory } from '../train/trajectory.ts';
 import { scoreMatrix, type ScoreMatrix } from '../analysis/score-matrix.ts';
 import { occurrenceRows } from '../estimators/occurrence.ts';
-
-/** Per-example losses of all `queries` at `params`, as float64 numbers `[nQuery]`. */
-export function queryLosses(model: Model, params: Params, queries: Dataset, chunk = 64): Float64Array {
-  const out = new Float64Array(queries.n);
-  for (let s = 0; s < queries.n; s += chunk) {
-    const ids = Array.from({ length: Math.min(chunk, queries.n - s) }, (_, i) => s + i);
-    const b = makeBatch(queries, ids);
-    try {
-      const l = tf.tidy(() => model.perExampleLoss(params, b));
-      out.set(Float64Array.from(l.dataSync()), s);
-      l.dispose();
-    } finally {
-      disposeBatch(b);
-    }
-  }
-  return out;
-}
+import { queryLosses } from './common.ts';
 
 /** Options of {@link fdRemovalEffect}. */
 export interface FdOracleOptions {
@@ -67,7 +50,7 @@ export async function fdRemovalEffect(
     const at = steps.get(id);
     if (!at || at.size === 0) continue; // never used: no effect
     const first = Math.min(...at);
-    const losses: Float64Array[] = [];
+    const losses: Float32Array[] = [];
     for (const sign of [1, -1]) {
       const traj = await train({
         model,
@@ -84,6 +67,7 @@ export async function fdRemovalEffect(
         disposeParams(params);
       }
     }
+    // Differences in float64 on the host (float32 values widened), never tf.sub of float32 losses.
     for (let q = 0; q < queries.n; q++) out.values[row * queries.n + q] = -(losses[0][q] - losses[1][q]) / (2 * eps);
   }
   return out;

@@ -12,8 +12,8 @@
  * @module
  */
 import { loadDataset, type LoadOptions } from '../data/registry.ts';
-import { selectSubset, takeExamples } from '../data/subsets.ts';
-import type { Dataset } from '../data/dataset.ts';
+import { selectSubset } from '../data/subsets.ts';
+import { subset, type Dataset } from '../data/dataset.ts';
 import { createModel } from '../models/registry.ts';
 import type { Model } from '../models/types.ts';
 import { settingHash, totalSteps, validateSetting, type TrainSetting } from '../train/setting.ts';
@@ -115,8 +115,8 @@ export async function loadMlpSetting(preset: string, opts: MlpSettingOptions = {
   }
   const trainIds = selectSubset(MNIST_TRAIN_N, sizes.trainSize, seed, 'mnist-train');
   const testIds = selectSubset(MNIST_TEST_N, sizes.testSize, seed, 'mnist-test');
-  const train = takeExamples(fullTrain, trainIds, `mnist/train[${sizes.trainSize},seed=${seed}]`);
-  const test = takeExamples(fullTest, testIds, `mnist/test[${sizes.testSize},seed=${seed}]`);
+  const train = subset(fullTrain, trainIds, `mnist/train[${sizes.trainSize},seed=${seed}]`);
+  const test = subset(fullTest, testIds, `mnist/test[${sizes.testSize},seed=${seed}]`);
   // Keep the ids (they map attribution rows back to MNIST) without copying the 60000-image parent's meta.
   train.meta = { ...(train.meta ?? {}), parentIds: trainIds };
   test.meta = { ...(test.meta ?? {}), parentIds: testIds };

@@ -13,7 +13,8 @@ import { tf } from '../runtime/tf.ts';
 import type { Model, ParamSpec } from '../models/types.ts';
 import { numParams } from '../models/types.ts';
 import { paramList, paramRecord, flattenParams, unflattenParams } from '../models/params.ts';
-import { checkDataset, makeBatch, type Dataset } from '../data/dataset.ts';
+import { checkDataset, type Dataset } from '../data/dataset.ts';
+import { makeBatch } from '../data/batch.ts';
 import { lrSequence } from '../optim/schedule.ts';
 import {
   optimizerStep,

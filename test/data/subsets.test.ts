@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { binaryTask, selectSubset, stratifiedSubset, takeExamples } from '../../lib/data/subsets.ts';
+import { binaryTask, selectSubset, stratifiedSubset } from '../../lib/data/subsets.ts';
+import { subset } from '../../lib/data/dataset.ts';
 import type { Dataset } from '../../lib/data/dataset.ts';
 
 test('subsets: selectSubset is deterministic per (seed, stream), distinct and in range', () => {
@@ -38,5 +39,5 @@ test('subsets: binaryTask keeps two classes in order and relabels them 0/1', () 
   assert.deepEqual(b.meta?.parentIds, [0, 1, 3, 4]);
   assert.deepEqual([...ds.y], [7, 1, 2, 1, 7]); // input untouched
   assert.throws(() => binaryTask(ds, [5, 6]), /no examples of class 5 or 6/);
-  assert.throws(() => takeExamples(ds, [5]), /id 5 out of range/);
+  assert.throws(() => subset(ds, [5]), /id 5 out of range/);
 });

@@ -5,7 +5,7 @@ import { tf } from '../../lib/runtime/tf.ts';
 import { mlp } from '../../lib/models/mlp.ts';
 import { numParams } from '../../lib/models/types.ts';
 import { disposeParams, unflattenParams } from '../../lib/models/params.ts';
-import { makeBatch } from '../../lib/data/dataset.ts';
+import { makeBatch } from '../../lib/data/batch.ts';
 import { train } from '../../lib/train/trainer.ts';
 import type { Trajectory } from '../../lib/train/trajectory.ts';
 import { pearson } from '../../lib/analysis/metrics.ts';

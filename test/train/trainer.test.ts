@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../lib/runtime/backend.ts';
 import { tf } from '../../lib/runtime/tf.ts';
 import { mlp, MLP_PRESETS } from '../../lib/models/mlp.ts';
-import { makeBatch } from '../../lib/data/dataset.ts';
+import { makeBatch } from '../../lib/data/batch.ts';
 import { adamwStep } from '../../lib/optim/adamw.ts';
 import { paramList, paramRecord } from '../../lib/models/params.ts';
 import { train } from '../../lib/train/trainer.ts';
