@@ -13,6 +13,8 @@ import type { LossOptions } from './batch.ts';
 import { lossClosure } from './loss.ts';
 import { gradsOf, requireSecondOrder } from './tape.ts';
 import { checkVector, dotLists, splitFlat, tidyFlat, type FlatVec } from './vec.ts';
+import { isFastMlp } from './mlp-fast.ts';
+import { mlpHvpMany } from './mlp-hvp.ts';
 
 /** Options of {@link hvp}: the loss weights w `[B]` and divisor D. */
 export type HvpOptions = LossOptions;
@@ -40,8 +42,12 @@ export function hvp(model: Model, params: Params, batch: Batch, v: FlatVec, opts
   return tidyFlat(() => hvpTensors(model, params, batch, v, opts, 'hvp'));
 }
 
+/** Directions per batched MLP pass (bounds the replicated activations: K·B·width floats). */
+const MLP_CHUNK = 64;
+
 /**
- * H v_j for k stacked vectors (a loop of {@link hvp}s, each its own tidy scope).
+ * H v_j for k stacked vectors: batched in one double-backprop pass per chunk for plain MLPs
+ * (mlp-hvp.ts), otherwise a loop of {@link hvp}s, each its own tidy scope.
  * @param V `[k·p]`, row j = v_j
  * @returns Float32Array `[k·p]`, row j = H v_j
  */
@@ -51,6 +57,13 @@ export function hvpMany(model: Model, params: Params, batch: Batch, V: FlatVec, 
   const p = numParams(model.spec);
   const k = checkVector('hvpMany', 'V', V, p, true);
   const out = new Float32Array(k * p);
+  if (isFastMlp(model)) {
+    for (let j = 0; j < k; j += MLP_CHUNK) {
+      const n = Math.min(MLP_CHUNK, k - j);
+      out.set(mlpHvpMany(model, params, batch, V.subarray(j * p, (j + n) * p), opts), j * p);
+    }
+    return out;
+  }
   for (let j = 0; j < k; j++) {
     const vj = V.subarray(j * p, (j + 1) * p);
     out.set(tidyFlat(() => hvpTensors(model, params, batch, vj, opts, 'hvpMany')), j * p);

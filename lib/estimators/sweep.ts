@@ -18,6 +18,7 @@ import { disposeParams, unflattenParams } from '../models/params.ts';
 import { lossAndGrad, queryGrads } from '../autodiff/loss.ts';
 import { perSampleGrads } from '../autodiff/persample.ts';
 import { curvatureProduct, fisherFromGrads, type CurvatureKind } from '../autodiff/curvature.ts';
+import { hvpMany } from '../autodiff/hvp.ts';
 import {
   adamwAdjoint,
   adamwCoupling,
@@ -136,34 +137,56 @@ export async function trajectorySweep(task: AttributionTask, opts: SweepOptions)
         }
       }
       const Gbatch = opts.curvature === 'fisher' ? perSampleGrads(task.model, params, batch) : undefined;
-      const curv = (v: Float64Array): Float32Array | null => {
+      /** C v_q for all queries at once (exact HVPs are batched for MLPs in hvpMany). */
+      const curvAll = (Vs: Float64Array): ArrayLike<number> | null => {
         if (opts.curvature === 'none') return null;
-        if (Gbatch) return fisherFromGrads(Gbatch, traj.batches[t].length, v, lossOpts);
-        return curvatureProduct(opts.curvature, task.model, params, batch, v, lossOpts);
+        if (opts.curvature === 'exact') return hvpMany(task.model, params, batch, Vs, lossOpts);
+        const out = new Float32Array(nq * p);
+        for (let q = 0; q < nq; q++) {
+          const v = Vs.subarray(q * p, (q + 1) * p);
+          out.set(
+            Gbatch
+              ? fisherFromGrads(Gbatch, traj.batches[t].length, v, lossOpts)
+              : curvatureProduct(opts.curvature, task.model, params, batch, v, lossOpts),
+            q * p,
+          );
+        }
+        return out;
       };
+      const row = (q: number, C: ArrayLike<number> | null) => (C ? (C as Float32Array).subarray(q * p, (q + 1) * p) : null);
 
       if (opts.dynamics === 'adamw') {
         const post = traj.states.at(t + 1);
         if (!post.m || !post.v) throw new Error(`${where}: state ${t + 1} lacks AdamW moments (record 'full' states)`);
         const diag = adamwDiagonals(post.m, post.v, post.optStep, hp!);
         const g = lossAndGrad(task.model, params, batch, lossOpts).grad;
+        const A = new Float64Array(nq * p);
         for (let q = 0; q < nq; q++) {
           const a = adamwCoupling(U[q], g, diag, lr, hp!);
+          A.set(a, q * p);
           here.forEach((r, k) => {
             out.values[r.row * nq + q] -= dot(a, Gz!.subarray(k * p, (k + 1) * p)) / D;
           });
-          adamwTransition(U[q], curv(a), diag, lr, hp!);
+        }
+        const HA = curvAll(A);
+        for (let q = 0; q < nq; q++) {
+          adamwTransition(U[q], row(q, HA), diag, lr, hp!);
           // m and v updates are diagonal in θ, so projecting θ keeps all three on the mask.
           if (keep) projectInPlace(U[q].theta, keep);
         }
       } else {
+        const Us = new Float64Array(nq * p);
         for (let q = 0; q < nq; q++) {
           const u = U[q].theta;
+          Us.set(u, q * p);
           here.forEach((r, k) => {
             out.values[r.row * nq + q] += (lr * dot(u, Gz!.subarray(k * p, (k + 1) * p))) / D;
           });
-          sgdTransition(u, curv(u), lr, sgdWd);
-          if (keep) projectInPlace(u, keep);
+        }
+        const HU = curvAll(Us);
+        for (let q = 0; q < nq; q++) {
+          sgdTransition(U[q].theta, row(q, HU), lr, sgdWd);
+          if (keep) projectInPlace(U[q].theta, keep);
         }
       }
     } finally {

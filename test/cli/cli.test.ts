@@ -83,7 +83,7 @@ test('usage errors exit with code 2 and a clear message', () => {
   const cmd = cli(['no-such-command']);
   assert.equal(cmd.code, 2);
   assert.match(cmd.stderr, /unknown command 'no-such-command'/);
-  assert.match(cmd.stderr, /demo, help/);
+  assert.match(cmd.stderr, /commands: demo, /);
 
   const preset = cli(['demo', '--preset', 'huge']);
   assert.equal(preset.code, 2);

@@ -84,7 +84,7 @@ test('resolve: missing everywhere → one error naming the file, every place loo
   });
   // an unreachable URL with a tiny timeout is reported as a network failure
   await assert.rejects(
-    resolveDataFile('tokenizers/gpt2/vocab.bpe', { cacheDir, mirror: null, urls: [{ url: 'http://127.0.0.1:65534/vocab.bpe', encoding: 'identity' }], timeoutMs: 1000 }),
+    resolveDataFile('tokenizers/gpt2/vocab.bpe', { cacheDir, mirror: null, offline: false, urls: [{ url: 'http://127.0.0.1:65534/vocab.bpe', encoding: 'identity' }], timeoutMs: 1000 }),
     /url http:\/\/127\.0\.0\.1:65534\/vocab\.bpe: network: /,
   );
   await assert.rejects(resolveDataFile('cifar10-subset/cifar10_test_first1000.bin.gz', { cacheDir, mirror, offline: false }), /no canonical URL \(file derived for this project; mirror only\)/);
