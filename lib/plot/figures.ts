@@ -1,0 +1,377 @@
+/**
+ * Figure builders, one per figure of design.md: a parsed results file in, a {@link BuiltFigure} out.
+ * They only reshape and label what the experiment wrote; nothing is recomputed (the one exception,
+ * best K per LR when the selection summary lacks it, is an argmin over the rows and says so).
+ *
+ * Expected shapes. Every summary holds tidy `rows`; columns marked ? are optional. Numbers may be null
+ * (NaN in the experiment) and show as gaps.
+ *
+ * | figure(s) | results file | rows |
+ * |---|---|---|
+ * | 01 optimizer mismatch | `results/optimizer-mismatch/<p>/summary.json` | `{setting, lr, estimator, metric, mean, lo, hi, seeds}` (lib/experiments/summary.ts FidelityRow) |
+ * | 02 Taylor error heat map + proxy | `results/taylor-error/<p>/summary.json` | `{setting, lr, T, seed, relErr, queryProxy, proxy}` + `correlations` (lib/experiments/taylor-error.ts) |
+ * | 03 error decomposition | `results/error-decomposition/<p>/summary.json` | `{setting, lr, k, seed, component, share, lo, hi}` (lib/experiments/error-decomposition.ts) |
+ * | 04 K-step selection | `results/selection/<p>/summary.json` | `{setting, lr, budget?, method, K, valLoss, testLoss?, testLossLo?, testLossHi?}` + `bestK: [{setting, lr, family, bestK}]` (lib/experiments/selection.ts) |
+ * | 05 final model | `results/final-model/<p>/summary.json` | `{dataset?, variant?, method, epoch, metric, mean, lo, hi}` (lib/experiments/final-model.ts) |
+ * | 05 ACC vs SGD-IE | `results/acc-epochs/<p>/summary.json` | `{dataset?, estimator, epochs, metric, mean, sem?}` (lib/experiments/acc-epochs.ts) |
+ *
+ * When `metric` is present, rows are filtered to `metric === o.metric` (default spearman). The value
+ * column may also be called `agreement`, `spearman` or `value` where noted.
+ *
+ * @module
+ */
+import { formatExp, formatSig } from './scale.ts';
+import { barFromRows, heatmapFromRows, lineFromRows, numberOf, requireColumns, scatterFromRows, type Row } from './from-rows.ts';
+import type { BuiltFigure } from './write.ts';
+
+/** A parsed summary.json: at least `rows` (typed loosely so that each experiment's own summary type fits). */
+export interface TidySummary {
+  preset?: string;
+  rows: readonly object[];
+  best?: readonly object[];
+}
+
+/** Options every builder takes. */
+export interface BuildOptions {
+  /** Project-relative results file, recorded in the figure's data and footnote. */
+  source?: string;
+  /** Metric to keep when rows carry a `metric` column (default spearman). */
+  metric?: string;
+}
+
+function rowsOf(summary: unknown, what: string, shape: string): Row[] {
+  const rows = (summary as { rows?: unknown } | null)?.rows;
+  if (!Array.isArray(rows)) throw new Error(`${what}: summary has no 'rows' array; expected rows of ${shape} (see lib/plot/figures.ts)`);
+  return rows as Row[];
+}
+
+function checkShape(rows: Row[], cols: string[], what: string, shape: string): void {
+  try {
+    requireColumns(rows, cols, what);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; expected rows of ${shape} (see lib/plot/figures.ts)`);
+  }
+}
+
+function byMetric(rows: Row[], metric: string, what: string): Row[] {
+  if (!rows.some((r) => 'metric' in r)) return rows;
+  const out = rows.filter((r) => r.metric === metric);
+  if (!out.length) throw new Error(`${what}: no rows with metric '${metric}' (have: ${[...new Set(rows.map((r) => String(r.metric)))].join(', ')})`);
+  return out;
+}
+
+/** The first of `candidates` that every row has. */
+function valueColumn(rows: Row[], candidates: string[], what: string, shape: string): string {
+  const c = candidates.find((k) => rows.every((r) => k in r));
+  if (!c) throw new Error(`${what}: rows have none of the value columns ${candidates.join(' / ')}; expected rows of ${shape} (see lib/plot/figures.ts)`);
+  return c;
+}
+
+const presetOf = (s: TidySummary, rows: Row[]) => String(s.preset ?? rows[0]?.preset ?? '?');
+const note = (o: BuildOptions) => (o.source ? `data: ${o.source}` : undefined);
+const data = (o: BuildOptions, rows: Row[]) => ({ source: o.source ?? null, rows });
+const metricName = (m: string) => (m === 'spearman' ? 'Spearman ρ' : m === 'pearson' ? 'Pearson r' : m);
+
+const manySettings = (rows: Row[]) => new Set(rows.map((r) => r.setting)).size > 1;
+
+/** Rows sorted by the given columns (numbers numerically, others as strings); the input is not changed. */
+function sortRows(rows: Row[], cols: string[]): Row[] {
+  const cmp = (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a ?? '').localeCompare(String(b ?? '')));
+  return [...rows].sort((a, b) => {
+    for (const c of cols) {
+      const d = cmp(a[c], b[c]);
+      if (d) return d;
+    }
+    return 0;
+  });
+}
+
+const MISMATCH_SHAPE = '{setting, lr, estimator, metric, mean, lo, hi, seeds}';
+
+/**
+ * Figure 1 — optimizer mismatch: fidelity (mean over seeds, 95% CI) of each estimator against TSLOO,
+ * grouped by setting × learning rate. Name `01-optimizer-mismatch-<metric>`.
+ */
+export function optimizerMismatchFigure(summary: TidySummary, o: BuildOptions = {}): BuiltFigure {
+  const what = 'optimizer-mismatch figure';
+  const metric = o.metric ?? 'spearman';
+  const rows = byMetric(rowsOf(summary, what, MISMATCH_SHAPE), metric, what);
+  checkShape(rows, ['setting', 'lr', 'estimator', 'mean', 'lo', 'hi'], what, MISMATCH_SHAPE);
+  const seeds = [...new Set(rows.flatMap((r) => (Array.isArray(r.seeds) ? (r.seeds as number[]) : [])))].sort((a, b) => a - b);
+  const negative = rows.some((r) => numberOf(r, 'lo') < 0 || numberOf(r, 'mean') < 0);
+  const spec = barFromRows(
+    rows,
+    { x: (r) => `${r.setting}\nlr ${formatExp(numberOf(r, 'lr'))}`, series: 'estimator', y: 'mean', lo: 'lo', hi: 'hi' },
+    {
+      title: `Optimizer mismatch: fidelity to TSLOO (${metricName(metric)})`,
+      subtitle: `preset ${presetOf(summary, rows)} · mean over seeds ${seeds.join(', ') || '?'} · error bars: 95% bootstrap CI over (seed, query)`,
+      xLabel: 'setting · learning rate (AdamW)',
+      yLabel: `${metricName(metric)} with TSLOO`,
+      valueLabels: 'fixed2',
+      refLine: negative ? 0 : undefined,
+      note: note(o),
+      width: 820,
+      description: `Grouped bars: for each setting and learning rate, the mean ${metricName(metric)} between each estimator's scores and TSLOO ground truth, with 95% bootstrap confidence intervals. Higher is more faithful.`,
+    },
+  );
+  return { name: `01-optimizer-mismatch-${metric}`, spec, data: data(o, rows) };
+}
+
+const TAYLOR_SHAPE = '{setting, lr, T, seed?, relErr, relErrLo?, relErrHi?, queryProxy?, proxy?} (+ correlations: [{setting, proxy, error, primary, spearman, lo, hi}]) (lib/experiments/taylor-error.ts)';
+
+/** Rows averaged over seeds per (setting, lr, T): the heat map has one cell per (LR, T). */
+function meanOverSeeds(rows: Row[], cols: string[]): { rows: Row[]; seeds: number } {
+  const groups = new Map<string, Row[]>();
+  for (const r of rows) {
+    const k = `${r.setting ?? ''}|${r.lr}|${r.T}`;
+    (groups.get(k) ?? groups.set(k, []).get(k)!).push(r);
+  }
+  const seeds = Math.max(...[...groups.values()].map((g) => g.length));
+  if (seeds <= 1) return { rows, seeds };
+  return {
+    rows: [...groups.values()].map((g) => ({ ...g[0], ...Object.fromEntries(cols.map((c) => [c, g.reduce((s, r) => s + numberOf(r, c), 0) / g.length])), seed: 'mean' })),
+    seeds,
+  };
+}
+
+/** Options of the Taylor-error builders. */
+export interface TaylorOptions extends BuildOptions {
+  /** Measured error column (default `relErr` = ‖TSLOO − Δ̂‖_F / ‖TSLOO‖_F). */
+  error?: string;
+  /** Proxy column of the scatter (default `queryProxy`, the pairing the experiment fixed as primary). */
+  proxy?: string;
+}
+
+/**
+ * Figure 2a — measured Taylor (linearisation) error over learning rate × trajectory length T (mean over
+ * seeds when there are several). Name `02-taylor-error-heatmap`.
+ */
+export function taylorErrorHeatmap(summary: TidySummary, o: TaylorOptions = {}): BuiltFigure {
+  const what = 'taylor-error heat map';
+  const err = o.error ?? 'relErr';
+  const raw = rowsOf(summary, what, TAYLOR_SHAPE);
+  checkShape(raw, ['lr', 'T', err], what, TAYLOR_SHAPE);
+  const { rows, seeds } = meanOverSeeds(raw, [err]);
+  const positive = rows.every((r) => !(numberOf(r, err) <= 0));
+  // sorted so that first appearance is numeric order for the label functions below
+  const spec = heatmapFromRows(
+    sortRows(rows, ['setting', 'T', 'lr']),
+    { x: (r) => formatExp(numberOf(r, 'lr')), y: manySettings(rows) ? ['setting', 'T'] : 'T', z: err },
+    {
+      title: 'Taylor error of the linearised trajectory',
+      subtitle: `preset ${presetOf(summary, rows)} · ${err === 'relErr' ? '‖TSLOO − estimate‖ / ‖TSLOO‖ with the configuration matched' : err}${seeds > 1 ? ` · mean over ${seeds} seeds` : ''}`,
+      xLabel: 'learning rate',
+      yLabel: 'trajectory length T (steps)',
+      colorLabel: err === 'relErr' ? 'relative Taylor error' : err,
+      zLog: positive,
+      cellLabels: 'sig2',
+      note: note(o),
+    },
+  );
+  return { name: '02-taylor-error-heatmap', spec, data: data(o, raw) };
+}
+
+/**
+ * Figure 2b — the closed-form error proxy against the measured Taylor error, one point per cell (log–log,
+ * least-squares fit); the subtitle quotes the experiment's Spearman across cells when the summary has it.
+ * Name `02-taylor-error-proxy`.
+ */
+export function taylorProxyScatter(summary: TidySummary, o: TaylorOptions = {}): BuiltFigure {
+  const what = 'taylor-error proxy scatter';
+  const err = o.error ?? 'relErr';
+  const rows = rowsOf(summary, what, TAYLOR_SHAPE);
+  const proxy = o.proxy ?? (rows.every((r) => 'queryProxy' in r) ? 'queryProxy' : 'proxy');
+  checkShape(rows, [proxy, err], what, TAYLOR_SHAPE);
+  const pos = (k: string) => rows.every((r) => !(numberOf(r, k) <= 0));
+  const corr = ((summary as { correlations?: Row[] }).correlations ?? []).filter((c) => c.proxy === proxy && c.error === err);
+  const corrText = corr.map((c) => `${manySettings(corr) ? `${c.setting}: ` : ''}Spearman ${formatSig(numberOf(c, 'spearman'), 2)} [${formatSig(numberOf(c, 'lo'), 2)}, ${formatSig(numberOf(c, 'hi'), 2)}] over ${c.cells} cells`).join('; ');
+  const spec = scatterFromRows(
+    rows,
+    { x: proxy, y: err, series: rows.every((r) => 'setting' in r) ? 'setting' : undefined, label: rows.every((r) => 'lr' in r && 'T' in r) ? ['lr', 'T'] : undefined },
+    {
+      title: 'Error proxy vs measured Taylor error',
+      subtitle: `preset ${presetOf(summary, rows)} · one point per (setting, LR, T, seed)${corrText ? ` · ${corrText}` : ''}`,
+      xLabel: `error proxy (${proxy})`,
+      yLabel: `measured error (${err})`,
+      refLine: 'fit',
+      xLog: pos(proxy),
+      yLog: pos(err),
+      note: note(o),
+    },
+  );
+  return { name: '02-taylor-error-proxy', spec, data: data(o, rows) };
+}
+
+const DECOMP_SHAPE = '{setting, lr?, k?, seed?, component, share, lo?, hi?} with component "total" optional (lib/experiments/error-decomposition.ts)';
+
+/**
+ * Figure 3 — error decomposition: the share of each error source (system / config / algorithm) in the
+ * squared error of SGD-influence against TSLOO, one stacked bar per setting × LR × checkpoint stride.
+ * Shares sum to 1; a negative share points against the rest of the error. Name `03-error-decomposition`.
+ */
+export function errorDecompositionFigure(summary: TidySummary, o: BuildOptions = {}): BuiltFigure {
+  const what = 'error-decomposition figure';
+  const all = rowsOf(summary, what, DECOMP_SHAPE);
+  const part = all.every((r) => 'component' in r) ? 'component' : 'source';
+  checkShape(all, ['setting', part, 'share'], what, DECOMP_SHAPE);
+  const rows = all.filter((r) => r[part] !== 'total');
+  const ci = rows.every((r) => 'lo' in r && 'hi' in r);
+  const spec = barFromRows(
+    sortRows(rows, ['setting', 'lr', 'k', 'seed']),
+    { x: varyingLabel(rows, ['setting', 'lr', 'k', 'seed'], ['setting'], { sep: '\n', names: { k: 'stride' } }), series: part, y: 'share', lo: ci ? 'lo' : undefined, hi: ci ? 'hi' : undefined },
+    {
+      title: 'Where the attribution error comes from',
+      subtitle: `preset ${presetOf(summary, rows)} · share of the squared error of SGD-influence vs TSLOO${ci ? ' · error bars: 95% bootstrap CI over queries' : ''}`,
+      xLabel: 'setting · learning rate · checkpoint stride',
+      yLabel: 'share of squared error',
+      stacked: true,
+      valueLabels: 'percent',
+      refLine: rows.some((r) => numberOf(r, 'share') < 0) ? 0 : undefined,
+      note: note(o),
+      width: 860,
+    },
+  );
+  return { name: '03-error-decomposition', spec, data: data(o, all) };
+}
+
+/**
+ * Label from the columns among `cols` whose values differ across `rows` (plus `always`): numbers print as
+ * `name value` (LRs in exponent notation; `names` renames columns), joined by `sep`.
+ */
+function varyingLabel(rows: Row[], cols: string[], always: string[] = [], o: { sep?: string; names?: Record<string, string> } = {}): (r: Row) => string {
+  const vary = cols.filter((c) => always.includes(c) || new Set(rows.map((r) => JSON.stringify(r[c]))).size > 1);
+  return (r) =>
+    vary
+      .map((c) => {
+        const v = r[c];
+        const name = o.names?.[c] ?? c;
+        if (c === 'lr' && typeof v === 'number') return `lr ${formatExp(v)}`;
+        return typeof v === 'number' ? `${name} ${formatSig(v)}` : String(v);
+      })
+      .join(o.sep ?? ' · ') || String(r[always[0]] ?? '');
+}
+
+const SELECTION_SHAPE = '{setting, lr, budget?, method, K (number | "offline"), valLoss, testLoss?, testLossLo?, testLossHi?} (+ bestK: [{setting, lr, budget?, family, bestK}]) (lib/experiments/selection.ts)';
+
+/** Options of the selection builders. */
+export interface SelectionOptions extends BuildOptions {
+  /** Selection method whose lines are drawn (default `online`; rows without a method column are all kept). */
+  method?: string;
+  /** Value column (default `valLoss`); `testLoss` gets the bootstrap band from `testLossLo`/`testLossHi`. */
+  y?: 'valLoss' | 'testLoss';
+}
+
+/**
+ * Figure 4a — K-step look-ahead selection: loss after selection vs look-ahead K, one line per learning rate
+ * (and budget / setting when several). Rows with K = 'offline' are not on the K axis. Name `04-kstep-val-loss`.
+ */
+export function selectionValLossFigure(summary: TidySummary, o: SelectionOptions = {}): BuiltFigure {
+  const what = 'selection loss-vs-K figure';
+  const all = rowsOf(summary, what, SELECTION_SHAPE);
+  const method = o.method ?? 'online';
+  const byMethod = all.some((r) => 'method' in r) ? all.filter((r) => r.method === method) : all;
+  if (!byMethod.length) throw new Error(`${what}: no rows with method '${method}' (have: ${[...new Set(all.map((r) => String(r.method)))].join(', ')})`);
+  const kCol = byMethod.every((r) => 'K' in r) ? 'K' : 'k';
+  const y = o.y ?? 'valLoss';
+  checkShape(byMethod, ['lr', kCol, y], what, SELECTION_SHAPE);
+  const rows = byMethod.filter((r) => typeof r[kCol] === 'number');
+  if (!rows.length) throw new Error(`${what}: no rows with a numeric ${kCol} for method '${method}'`);
+  const ci = rows.every((r) => `${y}Lo` in r && `${y}Hi` in r);
+  const spec = lineFromRows(
+    sortRows(rows, ['setting', 'budget', 'lr']),
+    { x: kCol, y, series: varyingLabel(rows, ['setting', 'budget', 'lr'], ['lr']), lo: ci ? `${y}Lo` : undefined, hi: ci ? `${y}Hi` : undefined },
+    {
+      title: `K-step look-ahead selection: ${y === 'valLoss' ? 'validation' : 'test'} loss vs K`,
+      subtitle: `preset ${presetOf(summary, rows)} · method ${method} · one line per learning rate${ci ? ' · bands: 95% bootstrap CI' : ''}`,
+      xLabel: 'look-ahead K (steps)',
+      yLabel: `${y === 'valLoss' ? 'validation' : 'test'} loss after selection`,
+      note: note(o),
+    },
+  );
+  return { name: '04-kstep-val-loss', spec, data: data(o, rows) };
+}
+
+/**
+ * Figure 4b — best K per learning rate, one line per horizon family. Reads `bestK` (or `best`) rows
+ * `{lr, bestK | k, family?}`; without them, takes the argmin of valLoss over numeric K per (setting, LR).
+ * A best K of 'offline' is not a number and shows as a gap. Name `04-kstep-best-k`.
+ */
+export function selectionBestKFigure(summary: TidySummary, o: SelectionOptions = {}): BuiltFigure {
+  const what = 'selection best-K figure';
+  const s = summary as TidySummary & { bestK?: readonly object[] };
+  let best = (Array.isArray(s.bestK) ? s.bestK : Array.isArray(s.best) ? s.best : undefined) as Row[] | undefined;
+  let derived = false;
+  if (!best) {
+    const rows = rowsOf(summary, what, SELECTION_SHAPE).filter((r) => !('method' in r) || r.method === (o.method ?? 'online'));
+    const kCol = rows.every((r) => 'K' in r) ? 'K' : 'k';
+    checkShape(rows, ['lr', kCol, 'valLoss'], what, SELECTION_SHAPE);
+    const groups = new Map<string, Row>();
+    for (const r of rows) {
+      if (typeof r[kCol] !== 'number' || !Number.isFinite(numberOf(r, 'valLoss'))) continue;
+      const key = `${r.setting ?? ''}|${r.budget ?? ''}|${r.lr}`;
+      const cur = groups.get(key);
+      if (!cur || numberOf(r, 'valLoss') < numberOf(cur, 'valLoss')) groups.set(key, r);
+    }
+    best = [...groups.values()].map((r) => ({ setting: r.setting, budget: r.budget, lr: r.lr, family: 'argmin valLoss', bestK: r[kCol] }));
+    derived = true;
+  }
+  const kCol = best.every((r) => 'bestK' in r) ? 'bestK' : 'k';
+  checkShape(best, ['lr', kCol], what, SELECTION_SHAPE);
+  const spec = lineFromRows(
+    sortRows(best, ['setting', 'budget', 'lr']),
+    { x: 'lr', y: kCol, series: varyingLabel(best, ['setting', 'budget', 'family'], best.every((r) => 'family' in r) ? ['family'] : []) },
+    {
+      title: 'Best look-ahead K vs learning rate',
+      subtitle: `preset ${presetOf(summary, best)}${derived ? ' · best K = argmin of validation loss over K' : ' · best K by mean test loss'} · 'offline' shows as a gap`,
+      xLabel: 'learning rate',
+      yLabel: 'best K (steps)',
+      xLog: best.every((r) => numberOf(r, 'lr') > 0),
+      note: note(o),
+    },
+  );
+  return { name: '04-kstep-best-k', spec, data: data(o, best) };
+}
+
+const EPOCHS_SHAPE = '{dataset?, variant?, estimator | method, epochs | epoch, metric?, mean, lo?, hi?, sem?} (lib/experiments/final-model.ts, acc-epochs.ts)';
+
+/** Options of the epoch builders. */
+export interface EpochsOptions extends BuildOptions {
+  /** Keep only rows matching these columns (e.g. `{ dataset: 'adult', variant: 'sgd' }`). */
+  where?: Record<string, unknown>;
+}
+
+function epochsFigure(summary: TidySummary, o: EpochsOptions, what: string, name: string, title: string, yLabel: string): BuiltFigure {
+  const all = rowsOf(summary, what, EPOCHS_SHAPE).filter((r) => !o.where || Object.entries(o.where).every(([k, v]) => r[k] === v));
+  if (!all.length) throw new Error(`${what}: no rows${o.where ? ` match ${JSON.stringify(o.where)}` : ''}`);
+  const rows = byMetric(all, o.metric ?? 'spearman', what);
+  const x = rows.every((r) => 'epochs' in r) ? 'epochs' : 'epoch';
+  const who = rows.every((r) => 'estimator' in r) ? 'estimator' : 'method';
+  checkShape(rows, [x, who], what, EPOCHS_SHAPE);
+  const y = valueColumn(rows, ['mean', 'agreement', 'spearman', 'value'], what, EPOCHS_SHAPE);
+  const ci = rows.every((r) => 'lo' in r && 'hi' in r);
+  // without a CI in the file, a ± 1 s.e.m. band (over seeds) where the file has one
+  const semBand = !ci && rows.every((r) => Number.isFinite(numberOf(r, 'sem')));
+  const banded = semBand ? rows.map((r) => ({ ...r, lo: numberOf(r, y) - numberOf(r, 'sem'), hi: numberOf(r, y) + numberOf(r, 'sem') })) : rows;
+  const spec = lineFromRows(
+    banded,
+    { x, y, series: varyingLabel(rows, ['dataset', 'variant', who], [who]), lo: ci || semBand ? 'lo' : undefined, hi: ci || semBand ? 'hi' : undefined },
+    {
+      title,
+      subtitle: `preset ${presetOf(summary, rows)}${ci ? ' · bands: 95% CI' : semBand ? ' · bands: ± 1 s.e.m. over seeds' : ''}`,
+      xLabel: 'training epochs',
+      yLabel,
+      note: note(o),
+    },
+  );
+  return { name, spec, data: data(o, rows) };
+}
+
+/** Figure 5a — final-model-only attribution: agreement with further training vs epochs. Name `05-final-model-agreement`. */
+export function finalModelFigure(summary: TidySummary, o: EpochsOptions = {}): BuiltFigure {
+  return epochsFigure(summary, o, 'final-model figure', '05-final-model-agreement', 'Final-model-only attribution vs further training', `agreement (${metricName(o.metric ?? 'spearman')})`);
+}
+
+/** Figure 5b — ACC-SGD-IE vs SGD-IE fidelity to TSLOO vs number of epochs. Name `05-acc-vs-sgd-ie`. */
+export function accVsSgdFigure(summary: TidySummary, o: EpochsOptions = {}): BuiltFigure {
+  return epochsFigure(summary, o, 'acc-epochs figure', '05-acc-vs-sgd-ie', 'ACC-SGD-IE vs SGD-IE over epochs', `${metricName(o.metric ?? 'spearman')} with TSLOO`);
+}

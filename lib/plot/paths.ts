@@ -1,0 +1,34 @@
+/**
+ * Where things live: the project root (found from this file, so it does not depend on the current
+ * directory — a Jupyter kernel starts in notebooks/), the figures folder and result files.
+ *
+ * @module
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getEnv } from '../runtime/env.ts';
+
+/** Absolute path of the repository root. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Absolute path of `parts` under the project root. */
+export function projectPath(...parts: string[]): string {
+  return path.join(PROJECT_ROOT, ...parts);
+}
+
+/** The figures folder: `FTDA_FIGURES_DIR` (tests point it elsewhere), else `<root>/figures`. */
+export function figuresDir(): string {
+  return path.resolve(getEnv('FTDA_FIGURES_DIR') ?? projectPath('figures'));
+}
+
+/** The bundled plotly.js of the `plotly.js-dist` npm package. */
+export function plotlyJsPath(): string {
+  return projectPath('node_modules', 'plotly.js-dist', 'plotly.js');
+}
+
+/** The preset a notebook or script runs: `FTDA_PRESET`, default `quick`. */
+export function presetFromEnv(): string {
+  const p = getEnv('FTDA_PRESET') ?? 'quick';
+  if (!/^[a-z][a-z0-9-]*$/.test(p)) throw new Error(`FTDA_PRESET must be a preset name such as quick or full, got '${p}'`);
+  return p;
+}

@@ -1,0 +1,157 @@
+/**
+ * Figure builders on hand-made result files: the optimizer-mismatch bars carry exactly the summary's
+ * numbers; every finding's builder produces the figure names the catalogue promises; a missing results
+ * file says which command writes it; a summary of the wrong shape says what was expected.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  accVsSgdFigure,
+  errorDecompositionFigure,
+  finalModelFigure,
+  optimizerMismatchFigure,
+  selectionBestKFigure,
+  selectionValLossFigure,
+  taylorErrorHeatmap,
+  taylorProxyScatter,
+  type TidySummary,
+} from '../../lib/plot/figures.ts';
+import { FINDINGS, selectFindings } from '../../lib/plot/catalog.ts';
+import { readResults, ResultsNotFoundError } from '../../lib/plot/results.ts';
+import { renderSvg } from '../../lib/plot/render-svg.ts';
+import type { BarFigure, HeatmapFigure, LineFigure, ScatterFigure } from '../../lib/plot/spec.ts';
+import { parseXml, byClass } from './xml.ts';
+
+const row = (setting: string, lr: number, estimator: string, metric: string, mean: number | null, lo: number | null, hi: number | null) => ({
+  setting, preset: 'quick', lr, estimator, metric, seeds: [0, 1], perSeed: [mean, mean], mean, std: null, lo, hi, n: 40, skipped: 0, seconds: 1,
+});
+
+/** The shape runOptimizerMismatch writes (std is null: JSON's NaN). */
+const mismatch: TidySummary = {
+  preset: 'quick',
+  rows: [
+    row('mlp', 1e-3, 'TracIn', 'spearman', 0.34, 0.29, 0.38),
+    row('mlp', 1e-3, 'TracIn', 'pearson', 0.32, 0.27, 0.37),
+    row('mlp', 1e-3, 'AdamW-influence (exact)', 'spearman', 0.4, 0.35, 0.44),
+    row('mlp', 1e-4, 'TracIn', 'spearman', 0.5, 0.45, 0.55),
+    row('mlp', 1e-4, 'AdamW-influence (exact)', 'spearman', null, null, null),
+    row('cnn', 1e-3, 'TracIn', 'spearman', -0.1, -0.2, 0.05),
+    row('cnn', 1e-3, 'AdamW-influence (exact)', 'spearman', 0.2, 0.1, 0.3),
+  ],
+};
+
+test('optimizer mismatch: one group per setting × LR, one bar per estimator, the summary numbers unchanged', () => {
+  const fig = optimizerMismatchFigure(mismatch, { source: 'results/optimizer-mismatch/quick/summary.json' });
+  assert.equal(fig.name, '01-optimizer-mismatch-spearman');
+  const spec = fig.spec as BarFigure;
+  assert.deepEqual(spec.categories, ['mlp\nlr 1e-3', 'mlp\nlr 1e-4', 'cnn\nlr 1e-3']);
+  assert.deepEqual(spec.series.map((s) => s.name), ['TracIn', 'AdamW-influence (exact)']);
+  assert.deepEqual(spec.series[1].values, [0.4, null, 0.2]);
+  assert.deepEqual(spec.series[0].lo, [0.29, 0.45, -0.2]);
+  assert.equal(spec.refLine, 0, 'a zero line when something is negative');
+  assert.match(spec.subtitle!, /seeds 0, 1/);
+  assert.equal(fig.data.rows.length, 6, 'data.json keeps the rows plotted');
+  const root = parseXml(renderSvg(spec));
+  assert.equal(byClass(root, 'bar').length, 5);
+  assert.equal(byClass(root, 'na').length, 1);
+  assert.equal(optimizerMismatchFigure(mismatch, { metric: 'pearson' }).name, '01-optimizer-mismatch-pearson');
+  assert.throws(() => optimizerMismatchFigure(mismatch, { metric: 'kendall' }), /no rows with metric 'kendall' \(have: spearman, pearson\)/);
+  assert.throws(() => optimizerMismatchFigure({ rows: [{ setting: 'mlp', lr: 1, metric: 'spearman' }] }), /lacks column 'estimator'.*expected rows of/);
+  assert.throws(() => optimizerMismatchFigure({} as TidySummary), /no 'rows' array/);
+});
+
+/** Hand-made summaries in the shapes lib/experiments write. */
+const taylor: TidySummary = {
+  preset: 'quick',
+  rows: [1e-2, 1e-3].flatMap((lr) => [10, 25].map((T) => ({ setting: 'mlp', preset: 'quick', lr, T, seed: 0, relErr: lr * T, relErrLo: lr * T * 0.9, relErrHi: lr * T * 1.1, queryProxy: lr * T * 1.2, proxy: lr * T * 2 }))),
+  ...{ correlations: [{ setting: 'mlp', proxy: 'queryProxy', error: 'relErr', primary: true, cells: 4, spearman: 1, lo: 1, hi: 1, dropped: 0 }] },
+} as TidySummary;
+const decomposition: TidySummary = {
+  preset: 'quick',
+  rows: [1, 4].flatMap((k) =>
+    ['system: float32 noise (TSLOO)', 'system: checkpoint stride', 'config: optimizer mismatch', 'algorithm: Taylor residual', 'total'].map((component, i) => ({
+      setting: 'mlp', preset: 'quick', lr: 1e-3, seed: 0, T: 50, k, component, share: component === 'total' ? 1 : [0.01, k === 1 ? 0 : 0.1, 0.6, k === 1 ? 0.39 : 0.29][i], lo: 0, hi: 1, meanSquare: 1, measured: true,
+    })),
+  ),
+};
+const selection = {
+  preset: 'quick',
+  rows: [3e-3, 1e-3].flatMap((lr) =>
+    [0, 4, 16, 'offline'].map((K, i) => ({ setting: 'mlp', preset: 'quick', lr, budget: 0.5, method: K === 'offline' ? 'offline' : 'online', K, valLoss: 1 + i / 10 + lr, testLoss: 1.1 + i / 10, testLossLo: 1, testLossHi: 1.2 })),
+  ),
+  bestK: [{ setting: 'mlp', preset: 'quick', lr: 3e-3, budget: 0.5, family: 'online', bestK: 0 }, { setting: 'mlp', preset: 'quick', lr: 1e-3, budget: 0.5, family: 'online', bestK: 4 }],
+} as TidySummary;
+const finalModel: TidySummary = {
+  preset: 'quick',
+  rows: ['Grad-Dot', 'IF (CG)'].flatMap((method) => [1, 2, 5].flatMap((epoch) => ['cosine', 'spearman'].map((metric) => ({ dataset: 'adult', variant: 'sgd', epoch, method, metric, mean: 0.9 / epoch, sem: 0.01, lo: 0.8 / epoch, hi: 1 / epoch, nQueries: 10, skipped: 0, seeds: 2 })))),
+};
+const acc: TidySummary = {
+  preset: 'quick',
+  rows: ['ACC-SGD-IE', 'SGD-IE'].flatMap((estimator) => [1, 2, 4].flatMap((epochs) => ['kendallTau', 'spearman'].map((metric) => ({ dataset: 'adult', n: 60, batchSize: 20, epochs, estimator, metric, mean: 0.5, std: null, sem: null, seeds: [0], values: [0.5] })))),
+};
+
+test('every finding builder yields the figure names its catalogue entry promises', () => {
+  const built: Record<string, string[]> = {
+    '01-optimizer-mismatch': [optimizerMismatchFigure(mismatch, { metric: 'spearman' }), optimizerMismatchFigure(mismatch, { metric: 'pearson' })].map((f) => f.name),
+    '02-taylor-error': [taylorErrorHeatmap(taylor), taylorProxyScatter(taylor)].map((f) => f.name),
+    '03-error-decomposition': [errorDecompositionFigure(decomposition)].map((f) => f.name),
+    '04-kstep-selection': [selectionValLossFigure(selection), selectionBestKFigure(selection)].map((f) => f.name),
+    '05-final-model-and-acc': [finalModelFigure(finalModel), accVsSgdFigure(acc)].map((f) => f.name),
+  };
+  assert.deepEqual(FINDINGS.map((f) => f.notebook), Object.keys(built));
+  for (const f of FINDINGS) assert.deepEqual(f.figures, built[f.notebook], f.notebook);
+  assert.deepEqual(selectFindings(['01', 'acc-epochs']).map((f) => f.notebook), ['01-optimizer-mismatch', '05-final-model-and-acc']);
+});
+
+test('taylor error: heat map over LR × T (log colours), proxy scatter with the experiment correlation', () => {
+  const h = taylorErrorHeatmap(taylor).spec as HeatmapFigure;
+  assert.deepEqual(h.x, ['1e-3', '1e-2']);
+  assert.deepEqual(h.y, ['10', '25']);
+  assert.deepEqual(h.z, [[0.01, 0.1], [0.025, 0.25]]);
+  assert.equal(h.zLog, true);
+  const s = taylorProxyScatter(taylor).spec as ScatterFigure;
+  assert.equal(s.series[0].x.length, 4);
+  assert.match(s.subtitle!, /Spearman 1 \[1, 1\] over 4 cells/);
+  assert.throws(() => taylorErrorHeatmap({ rows: [{ lr: 1, T: 2 }] }), /lacks column 'relErr'/);
+});
+
+test('error decomposition: stacked shares per LR × stride, the total row left out', () => {
+  const b = errorDecompositionFigure(decomposition).spec as BarFigure;
+  assert.equal(b.stacked, true);
+  assert.deepEqual(b.categories, ['mlp\nstride 1', 'mlp\nstride 4']);
+  assert.equal(b.series.length, 4);
+  for (let c = 0; c < 2; c++) assert.ok(Math.abs(b.series.reduce((s, x) => s + (x.values[c] as number), 0) - 1) < 1e-12, 'shares sum to 1');
+});
+
+test('selection: loss vs numeric K per LR; best K per LR from the summary', () => {
+  const l = selectionValLossFigure(selection).spec as LineFigure;
+  assert.deepEqual(l.series.map((s) => s.name), ['lr 1e-3', 'lr 3e-3']);
+  assert.deepEqual(l.series[0].x, [0, 4, 16]);
+  const b = selectionBestKFigure(selection).spec as LineFigure;
+  assert.deepEqual(b.series[0].x, [1e-3, 3e-3]);
+  assert.deepEqual(b.series[0].y, [4, 0]);
+  const derived = selectionBestKFigure({ rows: selection.rows }).spec as LineFigure;
+  assert.deepEqual(derived.series[0].y, [0, 0], 'argmin of valLoss when bestK is absent');
+  assert.throws(() => selectionValLossFigure(selection, { method: 'magic' }), /no rows with method 'magic'/);
+});
+
+test('epochs figures: spearman rows, CI bands (or ± s.e.m. when present), one line per method', () => {
+  const f = finalModelFigure(finalModel).spec as LineFigure;
+  assert.deepEqual(f.series.map((s) => s.name), ['Grad-Dot', 'IF (CG)']);
+  assert.deepEqual(f.series[0].x, [1, 2, 5]);
+  assert.ok(f.series[0].lo && f.series[0].hi);
+  const a = accVsSgdFigure(acc).spec as LineFigure;
+  assert.deepEqual(a.series.map((s) => s.name), ['ACC-SGD-IE', 'SGD-IE']);
+  assert.equal(a.series[0].lo, undefined, 'no band: no lo/hi and sem is null (one seed)');
+  const withSem = { rows: acc.rows.map((r) => ({ ...r, sem: 0.1 })) };
+  const band = accVsSgdFigure(withSem).spec as LineFigure;
+  assert.deepEqual(band.series[0].lo, [0.4, 0.4, 0.4]);
+  assert.match(band.subtitle!, /± 1 s\.e\.m\./);
+});
+
+test('a missing results file names the command that writes it', () => {
+  assert.throws(
+    () => readResults('taylor-error', 'no-such-preset'),
+    (e: unknown) => e instanceof ResultsNotFoundError && /^results file not found: results\/taylor-error\/no-such-preset\/summary\.json; run `npx tsx lib\/cli\.ts experiment taylor-error --preset no-such-preset`$/.test((e as Error).message),
+  );
+});
