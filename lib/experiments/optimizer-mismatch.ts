@@ -2,8 +2,11 @@
  * Finding 1 — optimizer mismatch (config-level error): fidelity of SGD-derived estimators vs
  * AdamW-influence against TSLOO on AdamW runs, per setting and learning rate, seeds 0–2.
  *
- * Presets: `quick` (CI: MLP quick, one LR, one seed, 40 × 40), `full` (the paper's MLP row:
- * 200 scored samples × 500 queries, LR ∈ {1e-3, 1e-4, 1e-5}, seeds 0–2). Each cell is cached
+ * Presets: `quick` (CI: every setting's quick preset, one LR, one seed; MLP 40 × 40, the CNN, GPT-2 and
+ * Llama cells tiny), `full` (the design table's sizes: MLP 200 scored samples × 500 queries,
+ * LR ∈ {1e-3, 1e-4, 1e-5}; CNN 100 × 200, LR ∈ {1e-3, 1e-4}; GPT-2 50 blocks × 64 queries,
+ * LR ∈ {1e-4, 5e-5, 1e-5} (the paper's GPT-2 grid); Llama 50 × 64, LR ∈ {1e-3, 1e-4}; seeds 0–2).
+ * Each cell is cached
  * (fidelity.ts); the summary is rewritten from the cell files on every call.
  *
  * @module
@@ -43,12 +46,22 @@ export interface MismatchPreset {
 
 export const MISMATCH_PRESETS: Record<string, MismatchPreset> = {
   quick: {
-    grids: [{ setting: 'mlp', preset: 'quick', lrs: [1e-3], nScored: 40, nQueries: 40 }],
+    grids: [
+      { setting: 'mlp', preset: 'quick', lrs: [1e-3], nScored: 40, nQueries: 40 },
+      { setting: 'cnn', preset: 'quick', lrs: [1e-3], nScored: 8, nQueries: 4 },
+      { setting: 'gpt2', preset: 'quick', lrs: [1e-4], nScored: 6, nQueries: 4 },
+      { setting: 'llama', preset: 'quick', lrs: [1e-3], nScored: 6, nQueries: 2 },
+    ],
     seeds: [0],
     estimators: MISMATCH_ESTIMATORS,
   },
   full: {
-    grids: [{ setting: 'mlp', preset: 'full', lrs: [1e-3, 1e-4, 1e-5], nScored: 200, nQueries: 500 }],
+    grids: [
+      { setting: 'mlp', preset: 'full', lrs: [1e-3, 1e-4, 1e-5], nScored: 200, nQueries: 500 },
+      { setting: 'cnn', preset: 'full', lrs: [1e-3, 1e-4], nScored: 100, nQueries: 200 },
+      { setting: 'gpt2', preset: 'full', lrs: [1e-4, 5e-5, 1e-5], nScored: 50, nQueries: 64 },
+      { setting: 'llama', preset: 'full', lrs: [1e-3, 1e-4], nScored: 50, nQueries: 64 },
+    ],
     seeds: [0, 1, 2],
     estimators: MISMATCH_ESTIMATORS,
   },

@@ -1,10 +1,14 @@
 /**
  * Settings registry: a setting name plus a preset → model, data and training setting
- * ({@link LoadedSetting}). Each setting lives in its own module here (mlp.ts; cnn, gpt2 and llama follow).
+ * ({@link LoadedSetting}). Each setting lives in its own module here: mlp.ts, cnn.ts, gpt2.ts (with the
+ * in-suite pretraining of pretrain.ts) and llama.ts.
  *
  * @module
  */
 import { loadMlpSetting, MLP_SETTING_PRESETS, type LoadedSetting } from './mlp.ts';
+import { CNN_SETTING_PRESETS, loadCnnSetting } from './cnn.ts';
+import { GPT2_SETTING_PRESETS, loadGpt2Setting } from './gpt2.ts';
+import { LLAMA_SETTING_PRESETS, loadLlamaSetting } from './llama.ts';
 
 export * from './mlp.ts';
 
@@ -21,6 +25,9 @@ interface SettingEntry {
 
 const SETTINGS: Record<string, SettingEntry> = {
   mlp: { presets: Object.keys(MLP_SETTING_PRESETS), load: loadMlpSetting },
+  cnn: { presets: Object.keys(CNN_SETTING_PRESETS), load: loadCnnSetting },
+  gpt2: { presets: Object.keys(GPT2_SETTING_PRESETS), load: loadGpt2Setting },
+  llama: { presets: Object.keys(LLAMA_SETTING_PRESETS), load: loadLlamaSetting },
 };
 
 /** Names of the registered settings. */

