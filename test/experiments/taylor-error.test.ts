@@ -1,0 +1,96 @@
+/**
+ * The Taylor-error experiment: the quick preset runs end to end into a temp dir, and its result files are
+ * checked (schema, finite values, CIs present and ordered, the proxy's first-order part reproducing the
+ * estimator, the noise floor below the signal). Plus the cell-level statistics on synthetic input.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { initBackend } from '../../lib/runtime/backend.ts';
+import { cellSpearmanCI, ratioCI, runTaylorError, taylorCellDir, TAYLOR_PRESETS, type TaylorCellResult } from '../../lib/experiments/taylor-error.ts';
+
+process.env.FTDA_DATA_MIRROR ??= '/work/shared/data';
+process.env.FTDA_QUIET = '1';
+await initBackend({ backend: 'wasm' });
+
+const ordered = (c: { mean: number; lo: number; hi: number }, what: string) => {
+  for (const k of ['mean', 'lo', 'hi'] as const) assert.ok(Number.isFinite(c[k]), `${what}.${k} = ${c[k]}`);
+  assert.ok(c.lo <= c.mean && c.mean <= c.hi, `${what}: CI [${c.lo}, ${c.hi}] does not contain ${c.mean}`);
+};
+
+test('cell statistics: Spearman across cells with a bootstrap CI, ratio CI over queries', () => {
+  const x = [1, 2, 3, 4, 5, 6, 7, 8];
+  const up = cellSpearmanCI(x, x.map((v) => v * v), 1, 500);
+  const near = (a: number, b: number) => Math.abs(a - b) < 1e-12;
+  assert.ok(near(up.spearman, 1) && near(up.lo, 1) && near(up.hi, 1), JSON.stringify(up));
+  const down = cellSpearmanCI(x, x.map((v) => -v), 1, 500);
+  assert.ok(near(down.spearman, -1), JSON.stringify(down));
+  const noisy = cellSpearmanCI(x, [2, 1, 4, 3, 6, 5, 8, 7], 1, 500);
+  assert.ok(noisy.spearman > 0.8 && noisy.spearman < 1 && noisy.lo < noisy.spearman && noisy.hi <= 1);
+  const r = ratioCI([1, 1, 1, 1], [4, 4, 4, 4], 0, 200);
+  assert.deepEqual([r.mean, r.lo, r.hi], [0.5, 0.5, 0.5]);
+  const s = ratioCI([1, 2, 0, 1], [4, 4, 4, 4], 0, 500);
+  ordered(s, 'ratio');
+  assert.ok(s.lo < s.hi);
+});
+
+test('quick preset: result files, schema, finite values, ordered CIs, forward = backward, noise below signal', async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ftda-taylor-'));
+  const t0 = performance.now();
+  const summary = await runTaylorError('quick', { outDir: out, cacheDir: path.join(out, 'cache') });
+  console.log(`  quick preset: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const dir = path.join(out, 'quick');
+  for (const f of ['summary.json', 'cells.csv', 'correlations.csv']) assert.ok(fs.existsSync(path.join(dir, f)), `missing ${f}`);
+  const onDisk = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'));
+  assert.equal(onDisk.format, 'faithful-tda/taylor-error');
+  assert.equal(onDisk.preset, 'quick');
+  assert.ok(onDisk.runtime?.backend && !Number.isNaN(Date.parse(onDisk.createdAt)));
+  const g = TAYLOR_PRESETS.quick.grids[0];
+  assert.equal(summary.rows.length, g.lrs.length * g.steps.length);
+  assert.deepEqual(summary.missing, []);
+
+  const csv = fs.readFileSync(path.join(dir, 'cells.csv'), 'utf8').trim().split('\n');
+  assert.equal(csv.length, 1 + summary.rows.length);
+  for (const col of ['lr', 'T', 'relErr', 'relErrLo', 'relErrHi', 'oneMinusSpearman', 'queryProxy', 'proxy', 'noiseFloor']) assert.ok(csv[0].split(',').includes(col), `cells.csv lacks ${col}`);
+  assert.ok(!/NaN|null|undefined/.test(csv.join('\n')), 'cells.csv has non-finite entries');
+
+  for (const r of summary.rows) {
+    ordered({ mean: r.relErr, lo: r.relErrLo, hi: r.relErrHi }, `relErr lr ${r.lr} T ${r.T}`);
+    ordered({ mean: r.oneMinusSpearman, lo: r.oneMinusSpearmanLo, hi: r.oneMinusSpearmanHi }, `1−ρ lr ${r.lr} T ${r.T}`);
+    assert.ok(r.relErr > 0 && r.proxy > 0 && r.queryProxy > 0 && r.proxyAbsolute > 0, JSON.stringify(r));
+    assert.ok(r.forwardBackwardRelErr < 1e-4, `the proxy's first-order part differs from the estimator: ${r.forwardBackwardRelErr}`);
+    assert.ok(r.floorOverSignal >= 0 && r.floorOverSignal < 1e-2, `TSLOO noise floor / signal = ${r.floorOverSignal}`);
+    assert.ok(r.errorOverFloor !== null && r.errorOverFloor > 10, `the Taylor error should be far above the float32 floor: ${r.errorOverFloor}`);
+  }
+  assert.deepEqual([...new Set(summary.rows.map((r) => r.T))].sort((a, b) => a - b), g.steps);
+
+  const cell: TaylorCellResult = JSON.parse(fs.readFileSync(path.join(taylorCellDir({ setting: 'mlp', preset: 'quick', lr: g.lrs[0], steps: g.steps[1], seed: 0 }, dir), 'result.json'), 'utf8'));
+  assert.equal(cell.format, 'faithful-tda/taylor-error-cell');
+  assert.equal(cell.estimator, 'adamw-influence');
+  assert.equal(cell.T, g.steps[1]);
+  assert.equal(cell.scoredIds.length, g.nScored);
+  assert.equal(cell.measured.perSampleRelErr.length, g.nScored);
+  assert.equal(cell.proxy.perSample.length, g.nScored);
+  assert.ok(cell.proxy.perSample.every((s) => s.branchStep >= 0 && s.branchStep < cell.T), 'scored ids must occur in the truncated plan');
+  assert.equal(cell.noise.crossCheck?.ids.length, TAYLOR_PRESETS.quick.crossCheck);
+  assert.ok(cell.noise.control && cell.noise.control.maxAbs >= 0);
+  assert.equal(cell.proxy.steps.at(-1)?.t, cell.T - 1);
+
+  assert.equal(summary.correlations.filter((c) => c.primary).length, 1);
+  for (const c of summary.correlations) {
+    assert.equal(c.cells, summary.rows.length);
+    assert.ok(Number.isFinite(c.spearman) && c.spearman >= -1 && c.spearman <= 1, JSON.stringify(c));
+    assert.ok(c.lo <= c.hi && c.lo >= -1 && c.hi <= 1, JSON.stringify(c));
+  }
+
+  // A second call reads every phase back from the caches and reproduces the numbers.
+  const again = await runTaylorError('quick', { outDir: out, cacheDir: path.join(out, 'cache') });
+  assert.deepEqual(again.rows, summary.rows);
+  fs.rmSync(out, { recursive: true, force: true });
+});
+
+test('unknown preset is a clear error', async () => {
+  await assert.rejects(runTaylorError('nope'), /unknown taylor-error preset 'nope'; known: quick, full/);
+});
