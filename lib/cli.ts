@@ -51,7 +51,10 @@ commands:
             --out DIR                  output folder (default results/demo/<preset>-seed<seed>-lr<lr>): trajectory/ + summary.json
           an interrupted run resumes from <out>/trajectory; a finished one is reused.
   experiment NAME   run a finding's experiment and write its result files under results/NAME/<preset>/
-            names: optimizer-mismatch
+            names: optimizer-mismatch, selection (selection also takes --settings mlp,cnn and --budgets 0.5,0.8),
+                   final-model, acc-epochs, cleansing (these take --preset, --seeds, --datasets adult,mnist and
+                   --budget SECONDS: no new cached cell after that; rerun to resume),
+                   taylor-error (also takes --steps 10,25 and --settings mlp,cnn), error-decomposition (--settings)
             --preset quick|full         (default quick)
             --lrs 1e-3,1e-4             restrict the preset's learning rates
             --seeds 0,1,2               restrict the preset's seeds
@@ -278,24 +281,114 @@ function numberList(flag: string, v: string | undefined): number[] | undefined {
   return xs;
 }
 
-/** `experiment NAME`: runs a finding's experiment preset. */
-async function experiment(args: string[]): Promise<void> {
-  const [name, ...rest] = args;
-  const known = ['optimizer-mismatch'];
-  if (!name || !known.includes(name)) throw new UsageError(`experiment: unknown name '${name ?? ''}'; known: ${known.join(', ')}`);
-  const f = parseFlags(rest, ['preset', 'lrs', 'seeds', 'backend'] as const);
+/** `experiment selection`: K-step look-ahead data selection (flags as the other experiments, plus --settings, --budgets). */
+async function selectionExperiment(args: string[]): Promise<void> {
+  const f = parseFlags(args, ['preset', 'lrs', 'seeds', 'backend', 'settings', 'budgets'] as const);
   if (f.backend !== undefined && !BACKEND_CHOICES.includes(f.backend as BackendChoice)) {
     throw new UsageError(`unknown --backend '${f.backend}'; choose one of ${BACKEND_CHOICES.join(', ')}`);
   }
+  const { runSelection, SELECTION_PRESETS } = await import('./experiments/selection.ts');
+  const preset = f.preset ?? 'quick';
+  if (!SELECTION_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(SELECTION_PRESETS).join(', ')}`);
+  await initBackend({ backend: f.backend as BackendChoice | undefined });
+  const s = await runSelection(preset, {
+    lrs: numberList('lrs', f.lrs),
+    seeds: numberList('seeds', f.seeds),
+    budgets: numberList('budgets', f.budgets),
+    settings: f.settings?.split(',').map((x) => x.trim()),
+  });
+  for (const r of s.rows) {
+    console.log(`${r.setting}/${r.preset} lr ${r.lr} budget ${r.budget} ${r.method.padEnd(14)} ${String(r.K).padEnd(7)} test loss ${r.testLoss.toFixed(4)} ± ${r.testLossStd.toFixed(4)} acc ${r.testAcc.toFixed(4)} (seeds ${r.seeds.join(',')})` +
+      (r.baseline ? `  vs ${r.baseline}: Δloss ${r.dTestLoss.toFixed(4)} [${r.dTestLossLo.toFixed(4)}, ${r.dTestLossHi.toFixed(4)}]` : ''));
+  }
+  for (const b of s.bestK) console.log(`best K (${b.family}) ${b.setting} lr ${b.lr} budget ${b.budget}: ${b.bestK} (test loss ${b.bestTestLoss.toFixed(4)}; offline ${b.offlineTestLoss.toFixed(4)}, Δ ${b.dVsOffline.toFixed(4)} [${b.dVsOfflineLo.toFixed(4)}, ${b.dVsOfflineHi.toFixed(4)}]); by K: ${b.byK}`);
+  for (const x of s.skipped) console.log(`skipped: ${x}`);
+}
+
+/**
+ * `experiment final-model | acc-epochs | cleansing` (the neighbour papers' findings): flags --preset, --seeds,
+ * --datasets (final-model, acc-epochs), --budget SECONDS (start no new cached cell after that; rerun resumes).
+ */
+async function neighbourExperiment(name: 'final-model' | 'acc-epochs' | 'cleansing', args: string[]): Promise<void> {
+  const f = parseFlags(args, ['preset', 'seeds', 'datasets', 'budget', 'backend'] as const);
+  if (f.backend !== undefined && !BACKEND_CHOICES.includes(f.backend as BackendChoice)) {
+    throw new UsageError(`unknown --backend '${f.backend}'; choose one of ${BACKEND_CHOICES.join(', ')}`);
+  }
+  const preset = f.preset ?? 'quick';
+  const seeds = numberList('seeds', f.seeds);
+  const datasets = f.datasets?.split(',').map((x) => x.trim());
+  const budgetSeconds = numberList('budget', f.budget)?.[0];
+  const fmt = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : x.toFixed(4));
+  if (name === 'final-model') {
+    const { runFinalModel, FINAL_MODEL_PRESETS } = await import('./experiments/final-model.ts');
+    if (!FINAL_MODEL_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(FINAL_MODEL_PRESETS).join(', ')}`);
+    if (seeds && seeds.length !== 1) throw new UsageError('final-model: --seeds takes one number, the count of further-training seeds');
+    await initBackend({ backend: f.backend as BackendChoice | undefined });
+    const s = await runFinalModel(preset, { seeds: seeds?.[0], datasets, budgetSeconds });
+    for (const r of s.rows) console.log(`${r.dataset}/${r.variant} epoch ${r.epoch} ${r.method.padEnd(27)} ${r.metric.padEnd(8)} ${fmt(r.mean)} ± ${fmt(r.sem)} (SEM, ${r.nQueries} queries, ${r.seeds} seeds)`);
+    console.log(`complete: ${s.complete}; seeds used: ${JSON.stringify(s.seedsUsed)}; max |Δ| at 0 epochs: ${s.epoch0MaxAbs}`);
+  } else if (name === 'acc-epochs') {
+    const { runAccEpochs, ACC_EPOCHS_PRESETS } = await import('./experiments/acc-epochs.ts');
+    if (!ACC_EPOCHS_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(ACC_EPOCHS_PRESETS).join(', ')}`);
+    await initBackend({ backend: f.backend as BackendChoice | undefined });
+    const s = await runAccEpochs(preset, { seeds, datasets, budgetSeconds });
+    for (const r of s.rows) console.log(`${r.dataset} E=${r.epochs} ${r.estimator.padEnd(10)} ${r.metric.padEnd(11)} ${fmt(r.mean)} ± ${fmt(r.std)} (std, seeds ${r.seeds.join(',')})`);
+    console.log(`complete: ${s.complete}${s.missing.length ? `; missing ${s.missing.length} cells` : ''}`);
+  } else {
+    const { runCleansing, CLEANSING_PRESETS } = await import('./experiments/cleansing.ts');
+    if (!CLEANSING_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(CLEANSING_PRESETS).join(', ')}`);
+    if (datasets) throw new UsageError('cleansing: --datasets is not supported (the preset fixes the dataset)');
+    await initBackend({ backend: f.backend as BackendChoice | undefined });
+    const s = await runCleansing(preset, { seeds, budgetSeconds });
+    for (const r of s.rows) console.log(`noise ${r.labelNoise} k ${String(r.k).padStart(3)} ${r.method.padEnd(14)} test loss ${fmt(r.testLossMean)} (Δ vs none ${fmt(r.testLossDeltaMean)} ± ${fmt(r.testLossDeltaStd)}) error ${fmt(r.testErrorMean)} (Δ ${fmt(r.testErrorDeltaMean)} ± ${fmt(r.testErrorDeltaStd)})`);
+    console.log(`complete: ${s.complete}${s.missing.length ? `; missing ${s.missing.length} cells` : ''}`);
+  }
+}
+
+/** `experiment NAME`: runs a finding's experiment preset. */
+async function experiment(args: string[]): Promise<void> {
+  const [name, ...rest] = args;
+  const known = ['optimizer-mismatch', 'taylor-error', 'error-decomposition', 'selection', 'final-model', 'acc-epochs', 'cleansing'];
+  if (!name || !known.includes(name)) throw new UsageError(`experiment: unknown name '${name ?? ''}'; known: ${known.join(', ')}`);
+  if (name === 'selection') return selectionExperiment(rest);
+  if (name === 'final-model' || name === 'acc-epochs' || name === 'cleansing') return neighbourExperiment(name, rest);
+  const f = parseFlags(rest, name === 'taylor-error' ? (['preset', 'lrs', 'steps', 'seeds', 'settings', 'backend'] as const) : name === 'error-decomposition' ? (['preset', 'lrs', 'seeds', 'settings', 'backend'] as const) : (['preset', 'lrs', 'seeds', 'backend'] as const));
+  if (f.backend !== undefined && !BACKEND_CHOICES.includes(f.backend as BackendChoice)) {
+    throw new UsageError(`unknown --backend '${f.backend}'; choose one of ${BACKEND_CHOICES.join(', ')}`);
+  }
+  const preset = f.preset ?? 'quick';
+  if (name === 'taylor-error') return taylorErrorCommand(preset, f);
+  if (name === 'error-decomposition') return errorDecompositionCommand(preset, f);
   await initBackend({ backend: f.backend as BackendChoice | undefined });
   const { runOptimizerMismatch, MISMATCH_PRESETS } = await import('./experiments/optimizer-mismatch.ts');
-  const preset = f.preset ?? 'quick';
   if (!MISMATCH_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(MISMATCH_PRESETS).join(', ')}`);
   const s = await runOptimizerMismatch(preset, { lrs: numberList('lrs', f.lrs), seeds: numberList('seeds', f.seeds) });
   for (const r of s.rows.filter((x) => x.metric === 'spearman')) {
     console.log(`${r.setting}/${r.preset} lr ${r.lr}  ${r.estimator.padEnd(26)} spearman ${r.mean.toFixed(4)} ± ${r.std.toFixed(4)} (seeds ${r.seeds.join(',')}; 95% CI ${r.lo.toFixed(4)}–${r.hi.toFixed(4)})`);
   }
   for (const g of s.gains) console.log(`gain ${g.a} over ${g.b} (${g.metric}, lr ${g.lr}): ${(100 * g.gain).toFixed(1)}% [${(100 * g.lo).toFixed(1)}, ${(100 * g.hi).toFixed(1)}]`);
+}
+
+/** `experiment taylor-error`: measured Taylor error and its proxy over LR × trajectory length. */
+async function taylorErrorCommand(preset: string, f: Record<string, string>): Promise<void> {
+  await initBackend({ backend: f.backend as BackendChoice | undefined });
+  const { runTaylorError, TAYLOR_PRESETS } = await import('./experiments/taylor-error.ts');
+  if (!TAYLOR_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(TAYLOR_PRESETS).join(', ')}`);
+  const s = await runTaylorError(preset, { lrs: numberList('lrs', f.lrs), steps: numberList('steps', f.steps), seeds: numberList('seeds', f.seeds), settings: f.settings?.split(',').map((x) => x.trim()) });
+  for (const r of s.rows) {
+    console.log(`${r.setting}/${r.preset} lr ${r.lr} T ${r.T}: relErr ${r.relErr.toFixed(3)} [${r.relErrLo.toFixed(3)}, ${r.relErrHi.toFixed(3)}]  1−ρ ${r.oneMinusSpearman.toFixed(3)}  proxy Π_Q ${r.queryProxy.toFixed(3)} Π ${r.proxy.toFixed(3)}`);
+  }
+  for (const c of s.correlations.filter((x) => x.primary)) console.log(`${c.setting}: Spearman(Π_Q, relErr) over ${c.cells} cells = ${c.spearman.toFixed(3)} [${c.lo.toFixed(3)}, ${c.hi.toFixed(3)}]`);
+  if (s.missing.length) console.log(`${s.missing.length} cell(s) of the preset not computed yet`);
+}
+
+/** `experiment error-decomposition`: system / config / algorithm shares of SGD-influence's error. */
+async function errorDecompositionCommand(preset: string, f: Record<string, string>): Promise<void> {
+  await initBackend({ backend: f.backend as BackendChoice | undefined });
+  const { runErrorDecomposition, DECOMPOSITION_PRESETS } = await import('./experiments/error-decomposition.ts');
+  if (!DECOMPOSITION_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(DECOMPOSITION_PRESETS).join(', ')}`);
+  const s = await runErrorDecomposition(preset, { lrs: numberList('lrs', f.lrs), seeds: numberList('seeds', f.seeds), settings: f.settings?.split(',').map((x) => x.trim()) });
+  for (const r of s.rows) console.log(`${r.setting}/${r.preset} lr ${r.lr} k ${r.k}  ${r.component.padEnd(34)} share ${r.share.toFixed(3)} [${r.lo.toFixed(3)}, ${r.hi.toFixed(3)}]`);
 }
 
 /**
