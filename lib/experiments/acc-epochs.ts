@@ -353,11 +353,14 @@ const spec = (dataset: AccDataset, n: number, batchSize: number, nTest = n): Bin
  * `quick` (CI): Adult, n = 60, B = 20, E ∈ {1, 2, 4}, seed 0. `full` (CPU scale): the three datasets at
  * Hara et al.'s DNN size n = 200 (paper 2's exp.sh uses 400), B = 50, LR 0.1, E ∈ {1, 2, 5, 10}, seeds 0–2.
  * ACC-SGD-IE costs n_tr HVPs per step (≈ 11k HVPs per dataset and seed here), which is what bounds the grid
- * on a CPU; paper 2's grid reaches 38 epochs. E = 1 is the ACC == SGD-IE sanity point.
+ * on a CPU; paper 2's grid reaches 38 epochs. E = 1 is the ACC == SGD-IE sanity point. `long`: the
+ * long-epoch end of paper 2's grid at a size a CPU affords: Adult and MNIST 1-vs-7, n = 100, B = 25,
+ * E ∈ {1, 10, 20, 40}, seeds 0–1.
  */
 export const ACC_EPOCHS_PRESETS: Record<string, AccEpochsPreset> = {
   quick: { specs: [spec('adult', 60, 20)], epochs: [1, 2, 4], seeds: [0] },
   full: { specs: ACC_DATASETS.map((d) => spec(d, 200, 50)), epochs: [1, 2, 5, 10], seeds: [0, 1, 2] },
+  long: { specs: [spec('adult', 100, 25), spec('mnist-1v7', 100, 25)], epochs: [1, 10, 20, 40], seeds: [0, 1] },
 };
 
 /** Options of {@link runAccEpochs}. */

@@ -52,7 +52,7 @@ import type { ScoreMatrix } from '../analysis/score-matrix.ts';
 import { perQuery, spearman } from '../analysis/metrics.ts';
 import { bootstrapCI } from '../analysis/stats.ts';
 import { cachedScores, planScoredIds, prepareRun } from './taylor-error.ts';
-import { toCsv } from './summary.ts';
+import { writeResultFiles } from './results.ts';
 
 /**
  * A view of `traj` as if only every k-th state (0, k, 2k, …, and the final one) had been saved: state t is
@@ -406,9 +406,6 @@ export async function runErrorDecomposition(presetName: string, o: Decomposition
     runtime: runtimeInfo(),
     createdAt: new Date().toISOString(),
   };
-  fs.mkdirSync(outDir, { recursive: true });
-  writeAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
-  writeAtomic(path.join(outDir, 'table.csv'), toCsv(rows));
-  writeAtomic(path.join(outDir, 'fidelity.csv'), toCsv(fidelity));
+  writeResultFiles(outDir, { 'summary.json': summary, 'table.csv': rows, 'fidelity.csv': fidelity });
   return summary;
 }

@@ -11,12 +11,11 @@
  *
  * @module
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { runtimeInfo } from '../runtime/backend.ts';
-import { writeAtomic } from '../train/store.ts';
 import { runFidelityCell, type EstimatorSpec, type FidelityCell, type FidelityResult } from './fidelity.ts';
-import { relativeGains, summariseFidelity, toCsv } from './summary.ts';
+import { relativeGains, summariseFidelity } from './summary.ts';
+import { writeResultFiles } from './results.ts';
 
 /** The estimators compared (labels are what figures and tables show). */
 export const MISMATCH_ESTIMATORS: EstimatorSpec[] = [
@@ -124,9 +123,6 @@ export async function runOptimizerMismatch(presetName: string, o: MismatchOption
     runtime: runtimeInfo(),
     createdAt: new Date().toISOString(),
   };
-  fs.mkdirSync(outDir, { recursive: true });
-  writeAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
-  writeAtomic(path.join(outDir, 'summary.csv'), toCsv(summary.rows));
-  writeAtomic(path.join(outDir, 'gains.csv'), toCsv(summary.gains));
+  writeResultFiles(outDir, { 'summary.json': summary, 'summary.csv': summary.rows, 'gains.csv': summary.gains });
   return summary;
 }

@@ -47,7 +47,7 @@ import { column, fromJSON, row, toJSON, type ScoreMatrix } from '../analysis/sco
 import { perQuery, relativeError, spearman, summarizeQueries } from '../analysis/metrics.ts';
 import { bootstrapCI, type BootstrapCI } from '../analysis/stats.ts';
 import { taylorErrorProxy, type ErrorProxyResult } from '../analysis/error-proxy.ts';
-import { toCsv } from './summary.ts';
+import { writeResultFiles } from './results.ts';
 
 /** One setting's grid of a preset. */
 export interface TaylorGrid {
@@ -584,9 +584,6 @@ export async function runTaylorError(presetName: string, o: TaylorOptions = {}):
     runtime: runtimeInfo(),
     createdAt: new Date().toISOString(),
   };
-  fs.mkdirSync(outDir, { recursive: true });
-  writeAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
-  writeAtomic(path.join(outDir, 'cells.csv'), toCsv(rows));
-  writeAtomic(path.join(outDir, 'correlations.csv'), toCsv(summary.correlations));
+  writeResultFiles(outDir, { 'summary.json': summary, 'cells.csv': rows, 'correlations.csv': summary.correlations });
   return summary;
 }

@@ -1,0 +1,28 @@
+/**
+ * Writing an experiment's result files: every file atomically (temp + rename), JSON pretty-printed with
+ * one-space indent, CSV from tidy rows. One place, so every finding's folder looks the same.
+ *
+ * @module
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeAtomic } from '../train/store.ts';
+import { toCsv } from './summary.ts';
+
+/**
+ * Writes `files` into `outDir` (created if needed): names ending in `.json` get `JSON.stringify(value)`,
+ * names ending in `.csv` get {@link toCsv} of an array of rows.
+ * @throws on any other extension, or a `.csv` value that is not an array
+ */
+export function writeResultFiles(outDir: string, files: Record<string, unknown>): void {
+  fs.mkdirSync(outDir, { recursive: true });
+  for (const [name, value] of Object.entries(files)) {
+    let text: string;
+    if (name.endsWith('.json')) text = JSON.stringify(value, null, 1) + '\n';
+    else if (name.endsWith('.csv')) {
+      if (!Array.isArray(value)) throw new Error(`writeResultFiles: ${name} needs an array of rows, got ${typeof value}`);
+      text = toCsv(value);
+    } else throw new Error(`writeResultFiles: unsupported file type '${name}' (use .json or .csv)`);
+    writeAtomic(path.join(outDir, name), text);
+  }
+}
