@@ -337,10 +337,9 @@ async function neighbourExperiment(name: 'final-model' | 'acc-epochs' | 'cleansi
   } else {
     const { runCleansing, CLEANSING_PRESETS } = await import('./experiments/cleansing.ts');
     if (!CLEANSING_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(CLEANSING_PRESETS).join(', ')}`);
-    if (datasets) throw new UsageError('cleansing: --datasets is not supported (the preset fixes the dataset)');
     await initBackend({ backend: f.backend as BackendChoice | undefined });
-    const s = await runCleansing(preset, { seeds, budgetSeconds });
-    for (const r of s.rows) console.log(`noise ${r.labelNoise} k ${String(r.k).padStart(3)} ${r.method.padEnd(14)} test loss ${fmt(r.testLossMean)} (Δ vs none ${fmt(r.testLossDeltaMean)} ± ${fmt(r.testLossDeltaStd)}) error ${fmt(r.testErrorMean)} (Δ ${fmt(r.testErrorDeltaMean)} ± ${fmt(r.testErrorDeltaStd)})`);
+    const s = await runCleansing(preset, { seeds, datasets, budgetSeconds });
+    for (const r of s.rows) console.log(`${r.dataset} noise ${r.labelNoise} k ${String(r.k).padStart(3)} ${r.method.padEnd(14)} test loss ${fmt(r.testLossMean)} (Δ vs none ${fmt(r.testLossDeltaMean)} ± ${fmt(r.testLossDeltaStd)}) error ${fmt(r.testErrorMean)} (Δ ${fmt(r.testErrorDeltaMean)} ± ${fmt(r.testErrorDeltaStd)})`);
     console.log(`complete: ${s.complete}${s.missing.length ? `; missing ${s.missing.length} cells` : ''}`);
   }
 }

@@ -31,19 +31,17 @@ test('quick preset: files, schema, every (method, k), finite, paired deltas, ora
   assert.equal(j.complete, true);
   assert.ok(j.runtime && j.createdAt);
   const preset = CLEANSING_PRESETS.quick;
-  for (const noise of preset.labelNoises) {
-    for (const f of preset.fractions) {
-      const k = Math.round(f * preset.spec.n);
-      const methods = k === 0 ? ['none'] : CLEANSING_METHODS.filter((m) => m !== 'none');
-      for (const m of methods) {
-        const r = j.rows.filter((x) => x.labelNoise === noise && x.k === k && x.method === m);
-        assert.equal(r.length, 1, `noise ${noise} k ${k} ${m}`);
-        const row = r[0];
-        for (const v of [row.testLossMean, row.testErrorMean, row.valLossMean, row.testLossDeltaMean, row.testErrorDeltaMean]) assert.ok(Number.isFinite(v));
-        assert.ok(row.testErrorMean >= 0 && row.testErrorMean <= 1);
-        assert.equal(row.seeds, preset.seeds.length);
-        if (m === 'none') assert.equal(row.testLossDeltaMean, 0);
-      }
+  const grid = preset.specs.flatMap((spec) => preset.labelNoises.flatMap((noise) => preset.fractions.map((f) => ({ spec, noise, k: Math.round(f * spec.n) }))));
+  for (const { spec, noise, k } of grid) {
+    const methods = k === 0 ? ['none'] : CLEANSING_METHODS.filter((m) => m !== 'none');
+    for (const m of methods) {
+      const r = j.rows.filter((x) => x.dataset === spec.dataset && x.labelNoise === noise && x.k === k && x.method === m);
+      assert.equal(r.length, 1, `${spec.dataset} noise ${noise} k ${k} ${m}`);
+      const row = r[0];
+      for (const v of [row.testLossMean, row.testErrorMean, row.valLossMean, row.testLossDeltaMean, row.testErrorDeltaMean]) assert.ok(Number.isFinite(v));
+      assert.ok(row.testErrorMean >= 0 && row.testErrorMean <= 1);
+      assert.equal(row.seeds, preset.seeds.length);
+      if (m === 'none') assert.equal(row.testLossDeltaMean, 0);
     }
   }
   const none = j.rows.find((x) => x.method === 'none' && x.labelNoise === 0)!;
