@@ -26,6 +26,7 @@
  *
  * @module
  */
+import { pickLr, pickPreset } from './args.ts';
 import { loadDataset, type LoadOptions } from '../data/registry.ts';
 import { selectSubset } from '../data/subsets.ts';
 import { subset, type Dataset } from '../data/dataset.ts';
@@ -90,13 +91,9 @@ export function cnnTrainSetting(p: CnnPresetSpec, seed = 0, lr = CNN_DEFAULT_LR)
  * @throws on an unknown preset, a bad seed or LR, or missing data files (the resolver's message)
  */
 export async function loadCnnSetting(preset: string, opts: CnnSettingOptions = {}): Promise<LoadedSetting> {
-  if (!Object.hasOwn(CNN_SETTING_PRESETS, preset)) {
-    throw new Error(`unknown preset '${preset}' for the cnn setting; known: ${Object.keys(CNN_SETTING_PRESETS).join(', ')}`);
-  }
-  const p = CNN_SETTING_PRESETS[preset as keyof typeof CNN_SETTING_PRESETS];
+  const p = pickPreset('cnn', CNN_SETTING_PRESETS, preset);
   const seed = opts.seed ?? 0;
-  const lr = opts.lr ?? CNN_DEFAULT_LR;
-  if (!(typeof lr === 'number' && Number.isFinite(lr) && lr > 0)) throw new Error(`cnn setting: lr must be a positive number, got ${lr}`);
+  const lr = pickLr('cnn', opts.lr, CNN_DEFAULT_LR);
   const setting = cnnTrainSetting(p, seed, lr);
   validateSetting(setting, p.trainSize);
 

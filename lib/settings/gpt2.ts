@@ -33,6 +33,7 @@
  *
  * @module
  */
+import { pickLr, pickPreset } from './args.ts';
 import fs from 'node:fs';
 import { loadText, type TextName } from '../data/registry.ts';
 import { dataFileEntry } from '../data/checksums.ts';
@@ -333,13 +334,9 @@ function missingPaperInputs(ckpt: string | undefined): string[] {
  *   tensorflow backend: one error listing what to provide
  */
 export async function loadGpt2Setting(preset: string, opts: Gpt2SettingOptions = {}): Promise<LoadedSetting> {
-  if (!Object.hasOwn(GPT2_SETTING_PRESETS, preset)) {
-    throw new Error(`unknown preset '${preset}' for the gpt2 setting; known: ${Object.keys(GPT2_SETTING_PRESETS).join(', ')}`);
-  }
-  const p = GPT2_SETTING_PRESETS[preset as keyof typeof GPT2_SETTING_PRESETS];
+  const p = pickPreset('gpt2', GPT2_SETTING_PRESETS, preset);
   const seed = opts.seed ?? 0;
-  const lr = opts.lr ?? GPT2_DEFAULT_LR;
-  if (!(typeof lr === 'number' && Number.isFinite(lr) && lr > 0)) throw new Error(`gpt2 setting: lr must be a positive number, got ${lr}`);
+  const lr = pickLr('gpt2', opts.lr, GPT2_DEFAULT_LR);
   const setting = gpt2TrainSetting(p, seed, lr);
   validateSetting(setting, p.trainBlocks);
   let ckpt: string | undefined;

@@ -36,6 +36,7 @@
  *
  * @module
  */
+import { pickLr, pickPreset } from './args.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { dataFilePath, loadInstructionTasks, loadStories } from '../data/registry.ts';
@@ -196,13 +197,9 @@ async function pairsFor(source: InstructionSource, resolve?: ResolveOptions): Pr
  *   files or without the tensorflow backend: one error listing what to provide
  */
 export async function loadLlamaSetting(preset: string, opts: LlamaSettingOptions = {}): Promise<LoadedSetting> {
-  if (!Object.hasOwn(LLAMA_SETTING_PRESETS, preset)) {
-    throw new Error(`unknown preset '${preset}' for the llama setting; known: ${Object.keys(LLAMA_SETTING_PRESETS).join(', ')}`);
-  }
-  const p = LLAMA_SETTING_PRESETS[preset as keyof typeof LLAMA_SETTING_PRESETS];
+  const p = pickPreset('llama', LLAMA_SETTING_PRESETS, preset);
   const seed = opts.seed ?? 0;
-  const lr = opts.lr ?? LLAMA_DEFAULT_LR;
-  if (!(typeof lr === 'number' && Number.isFinite(lr) && lr > 0)) throw new Error(`llama setting: lr must be a positive number, got ${lr}`);
+  const lr = pickLr('llama', opts.lr, LLAMA_DEFAULT_LR);
   const setting = llamaTrainSetting(p, seed, lr);
   validateSetting(setting, p.trainSize);
   const source = opts.source ?? p.source;

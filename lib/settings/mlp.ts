@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { pickLr, pickPreset } from './args.ts';
 import { loadDataset, type LoadOptions } from '../data/registry.ts';
 import { selectSubset } from '../data/subsets.ts';
 import { subset, type Dataset } from '../data/dataset.ts';
@@ -98,13 +99,9 @@ export function mlpTrainSetting(seed = 0, lr = MLP_DEFAULT_LR): TrainSetting {
  * @throws on an unknown preset, a bad seed or LR, or when MNIST cannot be found (the resolver's message)
  */
 export async function loadMlpSetting(preset: string, opts: MlpSettingOptions = {}): Promise<LoadedSetting> {
-  if (!Object.hasOwn(MLP_SETTING_PRESETS, preset)) {
-    throw new Error(`unknown preset '${preset}' for the mlp setting; known: ${Object.keys(MLP_SETTING_PRESETS).join(', ')}`);
-  }
-  const sizes = MLP_SETTING_PRESETS[preset as MlpPreset];
+  const sizes = pickPreset('mlp', MLP_SETTING_PRESETS, preset);
   const seed = opts.seed ?? 0;
-  const lr = opts.lr ?? MLP_DEFAULT_LR;
-  if (!(typeof lr === 'number' && Number.isFinite(lr) && lr > 0)) throw new Error(`mlp setting: lr must be a positive number, got ${lr}`);
+  const lr = pickLr('mlp', opts.lr, MLP_DEFAULT_LR);
   const setting = mlpTrainSetting(seed, lr);
   validateSetting(setting, sizes.trainSize); // also rejects a negative or fractional seed
 
