@@ -22,7 +22,7 @@ import type { Occurrence } from '../train/trajectory.ts';
 import { tsloo } from '../groundtruth/tsloo.ts';
 import { getEstimator } from '../estimators/registry.ts';
 import type { AttributionTask } from '../estimators/types.ts';
-import { fromJSON, toJSON, type ScoreMatrix } from '../analysis/score-matrix.ts';
+import { column, fromJSON, scoreMatrix, toJSON, type ScoreMatrix } from '../analysis/score-matrix.ts';
 import { pearson, perQuery, spearman, summarizeQueries } from '../analysis/metrics.ts';
 
 /** An estimator to evaluate: registry name, options, and the label it is reported under. */
@@ -30,6 +30,12 @@ export interface EstimatorSpec {
   label: string;
   name: string;
   options?: Record<string, unknown>;
+  /**
+   * Score only the first `maxQueries` queries of the cell (the same queries, in the same order, as every other
+   * estimator's first columns). Exact-curvature sweeps cost one HVP per query per step, so on the CPU-scale CNN and
+   * transformer cells they get fewer queries than the cheap estimators; TSLOO always covers all `nQueries`.
+   */
+  maxQueries?: number;
 }
 
 /** One cell of a fidelity grid. */
@@ -63,6 +69,9 @@ export interface EstimatorOutcome {
   /** Spearman per query `[nQueries]` (NaN where undefined). */
   spearman: number[];
   pearson: number[];
+  /** Queries scored (the first `nQueries` of the cell; less than the cell's when the spec set `maxQueries`; absent in
+   *  files written before the field existed, where it equals the cell's). */
+  nQueries?: number;
   meanSpearman: number;
   meanPearson: number;
   seconds: number;
@@ -138,7 +147,11 @@ export async function runFidelityCell(cell: FidelityCell, paths: FidelityPaths =
   const outcomes: EstimatorOutcome[] = [];
   for (const e of cell.estimators) {
     const options = { occurrence: cell.occurrence ?? 'all', ...(e.options ?? {}) };
-    const key = settingHash({ run: trajectory.manifest.runHash, ids: scoredIds, q: gt.key, name: e.name, options }).slice(0, 24);
+    const nq = e.maxQueries !== undefined ? Math.min(e.maxQueries, cell.nQueries) : cell.nQueries;
+    if (!(Number.isInteger(nq) && nq >= 1)) throw new Error(`fidelity: estimator '${e.label}': maxQueries must be a positive integer, got ${e.maxQueries}`);
+    const eTask = nq === cell.nQueries ? task : { ...task, queries: subset(queries, Array.from({ length: nq }, (_, i) => i), `${queries.name}[:${nq}]`) };
+    const truth = nq === cell.nQueries ? gt.scores : firstColumns(gt.scores, nq);
+    const key = settingHash({ run: trajectory.manifest.runHash, ids: scoredIds, q: gt.key, name: e.name, options, ...(nq === cell.nQueries ? {} : { nq }) }).slice(0, 24);
     const file = path.join(cacheDir, 'scores', `${e.name}-${key}.json`);
     let scores: ScoreMatrix;
     let seconds = 0;
@@ -151,7 +164,7 @@ export async function runFidelityCell(cell: FidelityCell, paths: FidelityPaths =
     } else {
       const s0 = performance.now();
       let last = 0;
-      scores = await getEstimator(e.name).score(task, {
+      scores = await getEstimator(e.name).score(eTask, {
         ...options,
         onProgress: (d: number, n: number, what: string) => {
           const now = performance.now();
@@ -165,20 +178,21 @@ export async function runFidelityCell(cell: FidelityCell, paths: FidelityPaths =
       fs.mkdirSync(path.dirname(file), { recursive: true });
       writeAtomic(file, JSON.stringify({ estimator: e.name, options, seconds, scores: toJSON(scores) }));
     }
-    const sp = perQuery(spearman, scores, gt.scores);
-    const pe = perQuery(pearson, scores, gt.scores);
+    const sp = perQuery(spearman, scores, truth);
+    const pe = perQuery(pearson, scores, truth);
     const outcome: EstimatorOutcome = {
       label: e.label,
       name: e.name,
       options,
       spearman: Array.from(sp),
       pearson: Array.from(pe),
+      nQueries: nq,
       meanSpearman: summarizeQueries(sp).mean,
       meanPearson: summarizeQueries(pe).mean,
       seconds,
       cached,
     };
-    log(`  ${e.label}: spearman ${outcome.meanSpearman.toFixed(4)}  pearson ${outcome.meanPearson.toFixed(4)}  (${seconds.toFixed(1)} s${cached ? ', cached' : ''})`);
+    log(`  ${e.label}: spearman ${outcome.meanSpearman.toFixed(4)}  pearson ${outcome.meanPearson.toFixed(4)}  (${nq} queries, ${seconds.toFixed(1)} s${cached ? ', cached' : ''})`);
     outcomes.push(outcome);
   }
 
@@ -206,4 +220,14 @@ export async function runFidelityCell(cell: FidelityCell, paths: FidelityPaths =
   fs.mkdirSync(dir, { recursive: true });
   writeAtomic(path.join(dir, 'result.json'), JSON.stringify(result, null, 1) + '\n');
   return result;
+}
+
+/** The first `k` query columns of a score matrix `[nTrain, nQuery]` → `[nTrain, k]`. */
+function firstColumns(m: ScoreMatrix, k: number): ScoreMatrix {
+  const out = scoreMatrix(m.nTrain, k);
+  for (let q = 0; q < k; q++) {
+    const c = column(m, q);
+    for (let i = 0; i < m.nTrain; i++) out.values[i * k + q] = c[i];
+  }
+  return out;
 }

@@ -111,8 +111,11 @@ export function relativeGains(results: FidelityResult[], a: string, b: string, m
       const ea = r.estimators.find((x) => x.label === a);
       const eb = r.estimators.find((x) => x.label === b);
       if (!ea || !eb) continue;
-      av.push(...ea[metric].map((v) => (v === null ? NaN : v)));
-      bv.push(...eb[metric].map((v) => (v === null ? NaN : v)));
+      // Pair query by query: both score the cell's first queries, so with different `maxQueries` the common
+      // prefix holds the same queries.
+      const n = Math.min(ea[metric].length, eb[metric].length);
+      av.push(...ea[metric].slice(0, n).map((v) => (v === null ? NaN : v)));
+      bv.push(...eb[metric].slice(0, n).map((v) => (v === null ? NaN : v)));
     }
     if (!av.length) continue;
     const rg = relativeGain(av, bv, { seed, reps: 2000 });

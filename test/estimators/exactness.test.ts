@@ -143,6 +143,18 @@ test('SGD-influence = FD on a GPT-2-architecture transformer', async () => {
   assert.ok(e < 1e-2, `rel err ${e}`);
 });
 
+// GPT-2 with AdamW needs ε_adam = 1e-2: the key bias's float32-noise gradient is then damped (noise/ε ≪ 1)
+// instead of normalised into full steps. Measured (lr 2e-3, FD step δw): at ε_adam = 1e-3 the error is
+// 0.121 / 0.0103 / 0.0115 at δw = 3e-2 / 1e-2 / 3e-3 — quadratic in δw down to 1e-2 (curvature in w), then a
+// float32 floor — and at ε_adam = 1e-2, δw = 1e-2 it is 5.7e-3.
+test('AdamW-influence = FD on a GPT-2-architecture transformer (ε_adam = 1e-2)', async () => {
+  const model = createModel({ family: 'gpt2', preset: 'tiny' });
+  const V = (model.config as { vocab: number }).vocab;
+  const setting = adamw(2e-3, { optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.95, eps: 1e-2, weightDecay: 0.01 } });
+  const e = await check({ name: 'gpt2/adamw', model, data: tokenData(8, 8, V, 1), queries: tokenData(3, 8, V, 2), setting, estimator: 'adamw-influence', ids: [2, 5], eps: 1e-2 });
+  assert.ok(e < 1e-2, `rel err ${e}`);
+});
+
 test('mismatched estimators do NOT match the FD (the check can fail)', async () => {
   const e = await check({ name: 'mlp/adamw run, sgd-influence', model: mlpTanh, data: mlpData, queries: mlpQueries, setting: adamw(0.02), estimator: 'sgd-influence', ids: [0, 5, 11], eps: 1e-2 });
   assert.ok(e > 0.2, `optimizer-mismatched estimate unexpectedly close (${e})`);

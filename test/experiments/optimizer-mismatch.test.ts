@@ -1,0 +1,93 @@
+/**
+ * The optimizer-mismatch runner: a small MLP grid runs end to end into a temp dir and its files are checked
+ * (schema, finite values, ordered CIs, paired gains); an estimator limited to the first k queries scores exactly
+ * the first k columns of its unlimited twin; `cachedOnly` summarises existing cells without computing any.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { initBackend } from '../../lib/runtime/backend.ts';
+import { costBoundEstimators, MISMATCH_ESTIMATORS, MISMATCH_PRESETS, runOptimizerMismatch } from '../../lib/experiments/optimizer-mismatch.ts';
+import { relativeGains } from '../../lib/experiments/summary.ts';
+import type { FidelityResult } from '../../lib/experiments/fidelity.ts';
+
+process.env.FTDA_DATA_MIRROR ??= '/work/shared/data';
+process.env.FTDA_QUIET = '1';
+await initBackend({ backend: 'wasm' });
+
+MISMATCH_PRESETS['test-small'] = {
+  grids: [{ setting: 'mlp', preset: 'quick', lrs: [1e-3], nScored: 12, nQueries: 6 }],
+  seeds: [0, 1],
+  estimators: [
+    { label: 'TracIn', name: 'tracin' },
+    { label: 'TracIn (first 3)', name: 'tracin', maxQueries: 3 },
+    { label: 'SGD-influence', name: 'sgd-influence', options: { curvature: 'exact' }, maxQueries: 4 },
+    { label: 'AdamW-influence (exact)', name: 'adamw-influence', options: { curvature: 'exact' } },
+  ],
+};
+
+test('cost-bound estimator list: exact sweeps limited, GGN dropped, cheap ones on every query', () => {
+  const list = costBoundEstimators(8);
+  assert.equal(list.length, MISMATCH_ESTIMATORS.length - 1);
+  assert.ok(!list.some((e) => e.options?.curvature === 'ggn'));
+  for (const e of list) assert.equal(e.maxQueries, e.options?.curvature === 'exact' ? 8 : undefined, e.label);
+  for (const g of MISMATCH_PRESETS.full.grids) {
+    for (const e of g.estimators ?? MISMATCH_PRESETS.full.estimators) assert.ok((e.maxQueries ?? g.nQueries) <= g.nQueries, `${g.setting}: ${e.label}`);
+  }
+});
+
+test('small grid: files, per-estimator query counts, first-k columns, paired gains, cachedOnly', async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ftda-mismatch-'));
+  const cacheDir = path.join(out, 'cache');
+  const s = await runOptimizerMismatch('test-small', { outDir: out, cacheDir });
+  const dir = path.join(out, 'test-small');
+  for (const f of ['summary.json', 'summary.csv', 'gains.csv']) assert.ok(fs.existsSync(path.join(dir, f)), `missing ${f}`);
+  const onDisk = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'));
+  assert.equal(onDisk.format, 'faithful-tda/optimizer-mismatch');
+  assert.ok(onDisk.runtime?.backend && onDisk.cells.length === 2);
+  assert.equal(s.rows.length, 4 * 2);
+  for (const r of s.rows) {
+    for (const k of ['mean', 'lo', 'hi'] as const) assert.ok(Number.isFinite(r[k]), `${r.estimator} ${r.metric}.${k}`);
+    assert.ok(r.lo <= r.hi, `${r.estimator}: CI [${r.lo}, ${r.hi}]`);
+  }
+  assert.ok(!/NaN|undefined/.test(fs.readFileSync(path.join(dir, 'summary.csv'), 'utf8')));
+
+  for (const c of onDisk.cells) {
+    const r = JSON.parse(fs.readFileSync(path.join(dir, c.dir, 'result.json'), 'utf8')) as FidelityResult;
+    const by = (label: string) => r.estimators.find((e) => e.label === label)!;
+    assert.deepEqual(r.estimators.map((e) => e.nQueries), [6, 3, 4, 6]);
+    assert.deepEqual(r.estimators.map((e) => e.spearman.length), [6, 3, 4, 6]);
+    // Same estimator on the first 3 queries = the first 3 per-query values of the unlimited one.
+    for (let q = 0; q < 3; q++) assert.ok(Math.abs(by('TracIn (first 3)').spearman[q] - by('TracIn').spearman[q]) < 1e-9, `seed ${c.seed} q ${q}`);
+  }
+
+  // The gain pairs AdamW (6 queries) with SGD (4 queries) on the common 4 queries of each cell: 2 cells × 4.
+  const gains = s.gains.filter((g) => g.metric === 'spearman');
+  assert.equal(gains.length, 1);
+  assert.equal(gains[0].n, 8);
+  assert.ok(gains[0].lo <= gains[0].gain && gains[0].gain <= gains[0].hi, JSON.stringify(gains[0]));
+
+  // cachedOnly: with one cell removed, the summary holds the other one and nothing is recomputed.
+  fs.rmSync(path.join(dir, onDisk.cells[1].dir), { recursive: true });
+  fs.rmSync(path.join(cacheDir, 'scores'), { recursive: true });
+  const partial = await runOptimizerMismatch('test-small', { outDir: out, cacheDir, cachedOnly: true });
+  assert.equal(partial.cells.length, 1);
+  assert.deepEqual(partial.rows[0].seeds, [0]);
+  assert.ok(!fs.existsSync(path.join(cacheDir, 'scores')), 'cachedOnly computed scores');
+});
+
+test('relativeGains pairs only the common query prefix of two estimators', () => {
+  const cell = (a: number[], b: number[]) =>
+    ({
+      cell: { setting: 's', preset: 'p', lr: 1, seed: 0 },
+      estimators: [
+        { label: 'A', spearman: a, pearson: a },
+        { label: 'B', spearman: b, pearson: b },
+      ],
+    }) as unknown as FidelityResult;
+  const g = relativeGains([cell([0.5, 0.5, 0.9, 0.9], [0.25, 0.25])], 'A', 'B', 'spearman', 1);
+  assert.equal(g[0].n, 2);
+  assert.ok(Math.abs(g[0].gain - 1) < 1e-12, `gain ${g[0].gain}`); // (0.5 − 0.25) / 0.25 on the first two only
+});
