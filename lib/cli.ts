@@ -51,10 +51,12 @@ commands:
             --out DIR                  output folder (default results/demo/<preset>-seed<seed>-lr<lr>): trajectory/ + summary.json
           an interrupted run resumes from <out>/trajectory; a finished one is reused.
   experiment NAME   run a finding's experiment and write its result files under results/NAME/<preset>/
-            names: optimizer-mismatch, selection (selection also takes --settings mlp,cnn and --budgets 0.5,0.8),
+            names: optimizer-mismatch (also takes --settings mlp,cnn and --cached-only: summarise the cells
+                   already computed, compute nothing), selection (selection also takes --settings mlp,cnn and --budgets 0.5,0.8),
                    final-model, acc-epochs, cleansing (these take --preset, --seeds, --datasets adult,mnist and
                    --budget SECONDS: no new cached cell after that; rerun to resume),
-                   taylor-error (also takes --steps 10,25 and --settings mlp,cnn), error-decomposition (--settings)
+                   taylor-error (also takes --steps 10,25 and --settings mlp,cnn), error-decomposition (--settings),
+                   quickstart, custom-estimator (notebooks 00 and 07: --preset, --backend only)
             --preset quick|full         (default quick)
             --lrs 1e-3,1e-4             restrict the preset's learning rates
             --seeds 0,1,2               restrict the preset's seeds
@@ -69,7 +71,7 @@ environment: FTDA_BACKEND, FTDA_DATA_MIRROR, FTDA_DATA_DIR, FTDA_OFFLINE (see RE
  * Parses `--name value` / `--name=value` flags, accepting only `known` names.
  * @throws UsageError on an unknown flag, a flag without a value, or a stray positional argument
  */
-export function parseFlags(args: string[], known: readonly string[]): Record<string, string> {
+export function parseFlags(args: string[], known: readonly string[], switches: readonly string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -78,6 +80,12 @@ export function parseFlags(args: string[], known: readonly string[]): Record<str
     const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
     if (!known.includes(name)) throw new UsageError(`unknown flag '--${name}'; known: ${known.map((k) => '--' + k).join(', ')}`);
     let value: string | undefined;
+    if (switches.includes(name)) {
+      // a switch takes no value
+      if (eq >= 0) throw new UsageError(`flag '--${name}' takes no value`);
+      out[name] = 'true';
+      continue;
+    }
     if (eq >= 0) value = a.slice(eq + 1);
     else if (i + 1 < args.length && !args[i + 1].startsWith('--')) value = args[++i];
     if (value === undefined || value === '') throw new UsageError(`flag '--${name}' needs a value`);
@@ -344,14 +352,40 @@ async function neighbourExperiment(name: 'final-model' | 'acc-epochs' | 'cleansi
   }
 }
 
+/** `experiment quickstart | custom-estimator` (notebooks 00 and 07): flags --preset, --backend. */
+async function notebookExperiment(name: 'quickstart' | 'custom-estimator', args: string[]): Promise<void> {
+  const f = parseFlags(args, ['preset', 'backend'] as const);
+  if (f.backend !== undefined && !BACKEND_CHOICES.includes(f.backend as BackendChoice)) {
+    throw new UsageError(`unknown --backend '${f.backend}'; choose one of ${BACKEND_CHOICES.join(', ')}`);
+  }
+  const preset = f.preset ?? 'quick';
+  const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : 'n/a');
+  if (name === 'quickstart') {
+    const { runQuickstart, QUICKSTART_PRESETS } = await import('./experiments/quickstart.ts');
+    if (!QUICKSTART_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(QUICKSTART_PRESETS).join(', ')}`);
+    await initBackend({ backend: f.backend as BackendChoice | undefined });
+    const s = await runQuickstart(preset);
+    for (const r of s.rows) console.log(`${r.setting}/${r.preset} lr ${r.lr} ${r.estimator.padEnd(26)} ${r.metric.padEnd(8)} ${fmt(r.mean)} [${fmt(r.lo)}, ${fmt(r.hi)}] over ${r.n} queries`);
+    console.log(`quickstart: ${s.seconds.toFixed(1)} s`);
+  } else {
+    const { runCustomEstimator, CUSTOM_ESTIMATOR_PRESETS } = await import('./experiments/custom-estimator.ts');
+    if (!CUSTOM_ESTIMATOR_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(CUSTOM_ESTIMATOR_PRESETS).join(', ')}`);
+    await initBackend({ backend: f.backend as BackendChoice | undefined });
+    const s = await runCustomEstimator(preset);
+    for (const r of s.rows) console.log(`${r.kind.padEnd(8)} ${r.estimator.padEnd(26)} ${r.metric.padEnd(8)} ${fmt(r.mean)} [${fmt(r.lo)}, ${fmt(r.hi)}] (n ${r.n})`);
+    console.log(`custom-estimator: ${s.seconds.toFixed(1)} s`);
+  }
+}
+
 /** `experiment NAME`: runs a finding's experiment preset. */
 async function experiment(args: string[]): Promise<void> {
   const [name, ...rest] = args;
-  const known = ['optimizer-mismatch', 'taylor-error', 'error-decomposition', 'selection', 'final-model', 'acc-epochs', 'cleansing'];
+  const known = ['quickstart', 'optimizer-mismatch', 'taylor-error', 'error-decomposition', 'selection', 'final-model', 'acc-epochs', 'cleansing', 'custom-estimator'];
   if (!name || !known.includes(name)) throw new UsageError(`experiment: unknown name '${name ?? ''}'; known: ${known.join(', ')}`);
+  if (name === 'quickstart' || name === 'custom-estimator') return notebookExperiment(name, rest);
   if (name === 'selection') return selectionExperiment(rest);
   if (name === 'final-model' || name === 'acc-epochs' || name === 'cleansing') return neighbourExperiment(name, rest);
-  const f = parseFlags(rest, name === 'taylor-error' ? (['preset', 'lrs', 'steps', 'seeds', 'settings', 'backend'] as const) : name === 'error-decomposition' ? (['preset', 'lrs', 'seeds', 'settings', 'backend'] as const) : (['preset', 'lrs', 'seeds', 'backend'] as const));
+  const f = parseFlags(rest, name === 'taylor-error' ? (['preset', 'lrs', 'steps', 'seeds', 'settings', 'backend'] as const) : name === 'error-decomposition' ? (['preset', 'lrs', 'seeds', 'settings', 'backend'] as const) : (['preset', 'lrs', 'seeds', 'settings', 'cached-only', 'backend'] as const), ['cached-only']);
   if (f.backend !== undefined && !BACKEND_CHOICES.includes(f.backend as BackendChoice)) {
     throw new UsageError(`unknown --backend '${f.backend}'; choose one of ${BACKEND_CHOICES.join(', ')}`);
   }
@@ -361,7 +395,13 @@ async function experiment(args: string[]): Promise<void> {
   await initBackend({ backend: f.backend as BackendChoice | undefined });
   const { runOptimizerMismatch, MISMATCH_PRESETS } = await import('./experiments/optimizer-mismatch.ts');
   if (!MISMATCH_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(MISMATCH_PRESETS).join(', ')}`);
-  const s = await runOptimizerMismatch(preset, { lrs: numberList('lrs', f.lrs), seeds: numberList('seeds', f.seeds) });
+  const cachedOnly = f['cached-only'] === 'true';
+  const s = await runOptimizerMismatch(preset, {
+    lrs: numberList('lrs', f.lrs),
+    seeds: numberList('seeds', f.seeds),
+    settings: 'settings' in f ? f.settings?.split(',').map((x) => x.trim()) : undefined,
+    cachedOnly,
+  });
   for (const r of s.rows.filter((x) => x.metric === 'spearman')) {
     console.log(`${r.setting}/${r.preset} lr ${r.lr}  ${r.estimator.padEnd(26)} spearman ${r.mean.toFixed(4)} ± ${r.std.toFixed(4)} (seeds ${r.seeds.join(',')}; 95% CI ${r.lo.toFixed(4)}–${r.hi.toFixed(4)})`);
   }

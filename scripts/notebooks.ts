@@ -38,11 +38,11 @@ export const JUPYTER_DIR = path.join(ROOT, '.cache', 'jupyter');
 /** How to install Jupyter on Debian/Ubuntu (what .ci/run needs). */
 export const JUPYTER_INSTALL_HINT = 'apt-get install -y --no-install-recommends jupyter-nbconvert jupyter-client python3-ipykernel';
 
-/** Notebook stems with a source (`notebooks/NN-*.ts`), sorted. */
+/** Notebook stems with a source (`notebooks/NN_name.ts`, snake case after the number), sorted. */
 export function notebookStems(): string[] {
   return fs
     .readdirSync(NOTEBOOKS)
-    .filter((f) => /^\d\d-.+\.ts$/.test(f))
+    .filter((f) => /^\d\d_[a-z0-9_]+\.ts$/.test(f))
     .map((f) => f.slice(0, -3))
     .sort();
 }

@@ -8,12 +8,15 @@
  *
  * | figure(s) | results file | rows |
  * |---|---|---|
+ * | 00 quickstart scatter | `results/quickstart/<p>/summary.json` | `{estimator, metric, mean, lo, hi}` + `points: [{estimator, query, trainId, tsloo, estimate}]` (lib/experiments/quickstart.ts) |
  * | 01 optimizer mismatch | `results/optimizer-mismatch/<p>/summary.json` | `{setting, lr, estimator, metric, mean, lo, hi, seeds}` (lib/experiments/summary.ts FidelityRow) |
  * | 02 Taylor error heat map + proxy | `results/taylor-error/<p>/summary.json` | `{setting, lr, T, seed, relErr, queryProxy, proxy}` + `correlations` (lib/experiments/taylor-error.ts) |
  * | 03 error decomposition | `results/error-decomposition/<p>/summary.json` | `{setting, lr, k, seed, component, share, lo, hi}` (lib/experiments/error-decomposition.ts) |
  * | 04 K-step selection | `results/selection/<p>/summary.json` | `{setting, lr, budget?, method, K, valLoss, testLoss?, testLossLo?, testLossHi?}` + `bestK: [{setting, lr, family, bestK}]` (lib/experiments/selection.ts) |
  * | 05 final model | `results/final-model/<p>/summary.json` | `{dataset?, variant?, method, epoch, metric, mean, lo, hi}` (lib/experiments/final-model.ts) |
- * | 05 ACC vs SGD-IE | `results/acc-epochs/<p>/summary.json` | `{dataset?, estimator, epochs, metric, mean, sem?}` (lib/experiments/acc-epochs.ts) |
+ * | 06 ACC vs SGD-IE | `results/acc-epochs/<p>/summary.json` | `{dataset?, estimator, epochs, metric, mean, sem?}` (lib/experiments/acc-epochs.ts) |
+ * | 06 cleansing | `results/cleansing/<p>/summary.json` | `{dataset, labelNoise, method, fraction, k, testLossDeltaMean, testLossDeltaStd, seeds}` (lib/experiments/cleansing.ts) |
+ * | 07 your estimator | `results/custom-estimator/<p>/summary.json` | `{estimator, kind, metric (spearman, pearson, fdRelErr), mean, lo, hi}` (lib/experiments/custom-estimator.ts) |
  *
  * When `metric` is present, rows are filtered to `metric === o.metric` (default spearman). The value
  * column may also be called `agreement`, `spearman` or `value` where noted.
@@ -90,7 +93,7 @@ const MISMATCH_SHAPE = '{setting, lr, estimator, metric, mean, lo, hi, seeds}';
 
 /**
  * Figure 1 — optimizer mismatch: fidelity (mean over seeds, 95% CI) of each estimator against TSLOO,
- * grouped by setting × learning rate. Name `01-optimizer-mismatch-<metric>`.
+ * grouped by setting × learning rate. Name `01_optimizer_mismatch_<metric>`.
  */
 export function optimizerMismatchFigure(summary: TidySummary, o: BuildOptions = {}): BuiltFigure {
   const what = 'optimizer-mismatch figure';
@@ -114,7 +117,7 @@ export function optimizerMismatchFigure(summary: TidySummary, o: BuildOptions = 
       description: `Grouped bars: for each setting and learning rate, the mean ${metricName(metric)} between each estimator's scores and TSLOO ground truth, with 95% bootstrap confidence intervals. Higher is more faithful.`,
     },
   );
-  return { name: `01-optimizer-mismatch-${metric}`, spec, data: data(o, rows) };
+  return { name: `01_optimizer_mismatch_${metric}`, spec, data: data(o, rows) };
 }
 
 const TAYLOR_SHAPE = '{setting, lr, T, seed?, relErr, relErrLo?, relErrHi?, queryProxy?, proxy?} (+ correlations: [{setting, proxy, error, primary, spearman, lo, hi}]) (lib/experiments/taylor-error.ts)';
@@ -144,7 +147,7 @@ export interface TaylorOptions extends BuildOptions {
 
 /**
  * Figure 2a — measured Taylor (linearisation) error over learning rate × trajectory length T (mean over
- * seeds when there are several). Name `02-taylor-error-heatmap`.
+ * seeds when there are several). Name `02_taylor_error_heatmap`.
  */
 export function taylorErrorHeatmap(summary: TidySummary, o: TaylorOptions = {}): BuiltFigure {
   const what = 'taylor-error heat map';
@@ -168,13 +171,13 @@ export function taylorErrorHeatmap(summary: TidySummary, o: TaylorOptions = {}):
       note: note(o),
     },
   );
-  return { name: '02-taylor-error-heatmap', spec, data: data(o, raw) };
+  return { name: '02_taylor_error_heatmap', spec, data: data(o, raw) };
 }
 
 /**
  * Figure 2b — the closed-form error proxy against the measured Taylor error, one point per cell (log–log,
  * least-squares fit); the subtitle quotes the experiment's Spearman across cells when the summary has it.
- * Name `02-taylor-error-proxy`.
+ * Name `02_taylor_error_proxy`.
  */
 export function taylorProxyScatter(summary: TidySummary, o: TaylorOptions = {}): BuiltFigure {
   const what = 'taylor-error proxy scatter';
@@ -199,7 +202,7 @@ export function taylorProxyScatter(summary: TidySummary, o: TaylorOptions = {}):
       note: note(o),
     },
   );
-  return { name: '02-taylor-error-proxy', spec, data: data(o, rows) };
+  return { name: '02_taylor_error_proxy', spec, data: data(o, rows) };
 }
 
 const DECOMP_SHAPE = '{setting, lr?, k?, seed?, component, share, lo?, hi?} with component "total" optional (lib/experiments/error-decomposition.ts)';
@@ -207,7 +210,7 @@ const DECOMP_SHAPE = '{setting, lr?, k?, seed?, component, share, lo?, hi?} with
 /**
  * Figure 3 — error decomposition: the share of each error source (system / config / algorithm) in the
  * squared error of SGD-influence against TSLOO, one stacked bar per setting × LR × checkpoint stride.
- * Shares sum to 1; a negative share points against the rest of the error. Name `03-error-decomposition`.
+ * Shares sum to 1; a negative share points against the rest of the error. Name `03_error_decomposition`.
  */
 export function errorDecompositionFigure(summary: TidySummary, o: BuildOptions = {}): BuiltFigure {
   const what = 'error-decomposition figure';
@@ -231,7 +234,7 @@ export function errorDecompositionFigure(summary: TidySummary, o: BuildOptions =
       width: 860,
     },
   );
-  return { name: '03-error-decomposition', spec, data: data(o, all) };
+  return { name: '03_error_decomposition', spec, data: data(o, all) };
 }
 
 /**
@@ -263,7 +266,7 @@ export interface SelectionOptions extends BuildOptions {
 
 /**
  * Figure 4a — K-step look-ahead selection: loss after selection vs look-ahead K, one line per learning rate
- * (and budget / setting when several). Rows with K = 'offline' are not on the K axis. Name `04-kstep-val-loss`.
+ * (and budget / setting when several). Rows with K = 'offline' are not on the K axis. Name `04_lookahead_selection_val_loss`.
  */
 export function selectionValLossFigure(summary: TidySummary, o: SelectionOptions = {}): BuiltFigure {
   const what = 'selection loss-vs-K figure';
@@ -288,13 +291,13 @@ export function selectionValLossFigure(summary: TidySummary, o: SelectionOptions
       note: note(o),
     },
   );
-  return { name: '04-kstep-val-loss', spec, data: data(o, rows) };
+  return { name: '04_lookahead_selection_val_loss', spec, data: data(o, rows) };
 }
 
 /**
  * Figure 4b — best K per learning rate, one line per horizon family. Reads `bestK` (or `best`) rows
  * `{lr, bestK | k, family?}`; without them, takes the argmin of valLoss over numeric K per (setting, LR).
- * A best K of 'offline' is not a number and shows as a gap. Name `04-kstep-best-k`.
+ * A best K of 'offline' is not a number and shows as a gap. Name `04_lookahead_selection_best_k`.
  */
 export function selectionBestKFigure(summary: TidySummary, o: SelectionOptions = {}): BuiltFigure {
   const what = 'selection best-K figure';
@@ -329,7 +332,7 @@ export function selectionBestKFigure(summary: TidySummary, o: SelectionOptions =
       note: note(o),
     },
   );
-  return { name: '04-kstep-best-k', spec, data: data(o, best) };
+  return { name: '04_lookahead_selection_best_k', spec, data: data(o, best) };
 }
 
 const EPOCHS_SHAPE = '{dataset?, variant?, estimator | method, epochs | epoch, metric?, mean, lo?, hi?, sem?} (lib/experiments/final-model.ts, acc-epochs.ts)';
@@ -366,12 +369,154 @@ function epochsFigure(summary: TidySummary, o: EpochsOptions, what: string, name
   return { name, spec, data: data(o, rows) };
 }
 
-/** Figure 5a — final-model-only attribution: agreement with further training vs epochs. Name `05-final-model-agreement`. */
+/** Figure 5 — final-model-only attribution: agreement with further training vs epochs. Name `05_final_model_only_agreement`. */
 export function finalModelFigure(summary: TidySummary, o: EpochsOptions = {}): BuiltFigure {
-  return epochsFigure(summary, o, 'final-model figure', '05-final-model-agreement', 'Final-model-only attribution vs further training', `agreement (${metricName(o.metric ?? 'spearman')})`);
+  return epochsFigure(summary, o, 'final-model figure', '05_final_model_only_agreement', 'Final-model-only attribution vs further training', `agreement (${metricName(o.metric ?? 'spearman')})`);
 }
 
-/** Figure 5b — ACC-SGD-IE vs SGD-IE fidelity to TSLOO vs number of epochs. Name `05-acc-vs-sgd-ie`. */
+/** Figure 6a — ACC-SGD-IE vs SGD-IE fidelity to TSLOO vs number of epochs. Name `06_accumulative_sgd_acc_vs_sgd_ie`. */
 export function accVsSgdFigure(summary: TidySummary, o: EpochsOptions = {}): BuiltFigure {
-  return epochsFigure(summary, o, 'acc-epochs figure', '05-acc-vs-sgd-ie', 'ACC-SGD-IE vs SGD-IE over epochs', `${metricName(o.metric ?? 'spearman')} with TSLOO`);
+  return epochsFigure(summary, o, 'acc-epochs figure', '06_accumulative_sgd_acc_vs_sgd_ie', 'ACC-SGD-IE vs SGD-IE over epochs', `${metricName(o.metric ?? 'spearman')} with TSLOO`);
+}
+
+const QUICKSTART_SHAPE = '{estimator, metric, mean, lo, hi} + points: [{estimator, query, trainId, tsloo, estimate}] (lib/experiments/quickstart.ts)';
+
+/**
+ * Figure 0 — quickstart: each estimator's score against TSLOO for every scored sample of the first few
+ * queries (points from the summary's `points`), with the y = x line; the subtitle quotes each estimator's
+ * mean Spearman over all queries and its 95% CI from the summary's rows. Name `00_quickstart_scatter`.
+ */
+export function quickstartScatterFigure(summary: TidySummary, o: BuildOptions = {}): BuiltFigure {
+  const what = 'quickstart scatter';
+  const rows = byMetric(rowsOf(summary, what, QUICKSTART_SHAPE), 'spearman', what);
+  const points = (summary as { points?: unknown }).points;
+  if (!Array.isArray(points) || !points.length) throw new Error(`${what}: summary has no 'points' array; expected ${QUICKSTART_SHAPE}`);
+  checkShape(points as Row[], ['estimator', 'query', 'trainId', 'tsloo', 'estimate'], what, QUICKSTART_SHAPE);
+  const queries = new Set((points as Row[]).map((r) => r.query)).size;
+  // each estimator's fidelity goes into its legend entry (the subtitle has no room for several; the legend none
+  // for CIs, which go to the description and data.json)
+  const rho = new Map(rows.map((r) => [r.estimator, `ρ ${numberOf(r, 'mean').toFixed(2)}`]));
+  const ci = rows.map((r) => `${r.estimator}: ρ ${formatSig(numberOf(r, 'mean'), 2)} [${formatSig(numberOf(r, 'lo'), 2)}, ${formatSig(numberOf(r, 'hi'), 2)}]`).join('; ');
+  const nq = Math.max(0, ...rows.map((r) => numberOf(r, 'n')).filter(Number.isFinite));
+  const spec = scatterFromRows(
+    points as Row[],
+    { x: 'tsloo', y: 'estimate', series: (r) => (rho.has(r.estimator) ? `${r.estimator} · ${rho.get(r.estimator)}` : String(r.estimator)), label: ['query', 'trainId'] },
+    {
+      title: 'Estimated vs true leave-one-out effect',
+      subtitle: `preset ${presetOf(summary, rows)} · points: first ${queries} queries × every scored sample · ρ: mean Spearman with TSLOO over ${nq || '?'} queries`,
+      xLabel: 'TSLOO: ℓ_q(θ_T without z) − ℓ_q(θ_T)',
+      yLabel: 'estimated effect',
+      refLine: 'identity',
+      note: note(o),
+      width: 820,
+      description: `Scatter plot: one point per (scored training sample, query) for the first ${queries} queries, estimated removal effect against TSLOO ground truth, one colour per estimator. Points on the dashed y = x line are exact. Mean Spearman over queries with 95% CI: ${ci}.`,
+    },
+  );
+  return { name: '00_quickstart_scatter', spec, data: data(o, points as Row[]) };
+}
+
+const CLEANSING_SHAPE = '{dataset, labelNoise, method, fraction, k, testLossDeltaMean, testLossDeltaStd?, seeds} with method "none" at k = 0 (lib/experiments/cleansing.ts)';
+
+/** Options of {@link cleansingFigure}. */
+export interface CleansingFigureOptions extends BuildOptions {
+  /** Label-noise level drawn (default: the largest in the summary, the corrupted-data setting). */
+  labelNoise?: number;
+}
+
+/**
+ * Figure 6b — data cleansing: change of test loss against the no-removal run after removing the k most
+ * harmful samples by each method, against the fraction removed; one line per (dataset when several,)
+ * method, each starting at (0, 0) from the `none` row. Bands: ± 1 s.e.m. over seeds (paired deltas) when
+ * there are several seeds. Name `06_accumulative_sgd_cleansing`.
+ */
+export function cleansingFigure(summary: TidySummary, o: CleansingFigureOptions = {}): BuiltFigure {
+  const what = 'cleansing figure';
+  const all = rowsOf(summary, what, CLEANSING_SHAPE);
+  checkShape(all, ['dataset', 'labelNoise', 'method', 'fraction', 'testLossDeltaMean'], what, CLEANSING_SHAPE);
+  const noises = [...new Set(all.map((r) => numberOf(r, 'labelNoise')))].sort((a, b) => a - b);
+  const noise = o.labelNoise ?? noises[noises.length - 1];
+  const atNoise = all.filter((r) => numberOf(r, 'labelNoise') === noise);
+  if (!atNoise.length) throw new Error(`${what}: no rows with labelNoise ${noise} (have: ${noises.join(', ')})`);
+  const methods = [...new Set(atNoise.map((r) => String(r.method)))].filter((m) => m !== 'none');
+  const plotted: Row[] = [];
+  for (const r of atNoise) {
+    const seeds = numberOf(r, 'seeds');
+    const sem = seeds > 1 ? numberOf(r, 'testLossDeltaStd') / Math.sqrt(seeds) : NaN;
+    const base = { ...r, percent: 100 * numberOf(r, 'fraction'), lo: numberOf(r, 'testLossDeltaMean') - sem, hi: numberOf(r, 'testLossDeltaMean') + sem };
+    // the no-removal run is every method's k = 0 point (its delta is 0 by construction)
+    if (r.method === 'none') for (const m of methods) plotted.push({ ...base, method: m, lo: 0, hi: 0 });
+    else plotted.push(base);
+  }
+  const banded = plotted.every((r) => Number.isFinite(numberOf(r, 'lo')));
+  const spec = lineFromRows(
+    sortRows(plotted, ['dataset', 'percent']),
+    { x: 'percent', y: 'testLossDeltaMean', series: varyingLabel(plotted, ['dataset', 'method'], ['method']), lo: banded ? 'lo' : undefined, hi: banded ? 'hi' : undefined },
+    {
+      title: 'Data cleansing: remove the most harmful samples, retrain',
+      subtitle: `preset ${presetOf(summary, all)} · label noise ${formatSig(100 * noise)}% · change of test loss vs no removal (negative = better)${banded ? ' · bands: ± 1 s.e.m. over seeds' : ''}`,
+      xLabel: '% of the training set removed',
+      yLabel: 'Δ test loss',
+      note: note(o),
+      width: 820,
+    },
+  );
+  return { name: '06_accumulative_sgd_cleansing', spec, data: data(o, atNoise) };
+}
+
+const CUSTOM_SHAPE = '{estimator, kind (yours | built-in), metric (spearman | pearson | fdRelErr), mean, lo, hi} (lib/experiments/custom-estimator.ts)';
+
+/** The rows of one metric with the estimator under test first (the order of the summary otherwise). */
+function customRows(summary: TidySummary, metric: string, what: string): Row[] {
+  const rows = byMetric(rowsOf(summary, what, CUSTOM_SHAPE), metric, what);
+  checkShape(rows, ['estimator', 'kind', 'mean', 'lo', 'hi'], what, CUSTOM_SHAPE);
+  return [...rows.filter((r) => r.kind === 'yours'), ...rows.filter((r) => r.kind !== 'yours')];
+}
+
+/**
+ * Figure 7a — your estimator vs the built-ins: Spearman with TSLOO (mean over queries, 95% bootstrap CI
+ * over queries), one bar per estimator, yours first (its label says "yours"). Name `07_add_your_estimator_spearman`.
+ */
+export function customEstimatorSpearmanFigure(summary: TidySummary, o: BuildOptions = {}): BuiltFigure {
+  const rows = customRows(summary, 'spearman', 'custom-estimator Spearman figure');
+  const spec = barFromRows(
+    rows,
+    { x: 'estimator', series: () => '', y: 'mean', lo: 'lo', hi: 'hi' },
+    {
+      title: 'Your estimator vs the built-ins: fidelity to TSLOO',
+      subtitle: `preset ${presetOf(summary, rows)} · Spearman across scored samples, mean over queries · error bars: 95% bootstrap CI over queries`,
+      xLabel: 'estimator',
+      yLabel: 'Spearman ρ with TSLOO',
+      valueLabels: 'fixed2',
+      refLine: rows.some((r) => numberOf(r, 'lo') < 0) ? 0 : undefined,
+      note: note(o),
+      width: 820,
+    },
+  );
+  return { name: '07_add_your_estimator_spearman', spec, data: data(o, rows) };
+}
+
+/**
+ * Figure 7b — distance to the first-order truth: relative error ‖estimate − FD‖/‖FD‖ across queries against
+ * the finite-difference oracle, mean over the FD samples (bars from the smallest to the largest sample).
+ * Name `07_add_your_estimator_fd_error`.
+ */
+export function customEstimatorFdFigure(summary: TidySummary, o: BuildOptions = {}): BuiltFigure {
+  const rows = customRows(summary, 'fdRelErr', 'custom-estimator FD figure');
+  const fd = (summary as { fd?: { ids?: unknown[]; eps?: number } }).fd;
+  const spec = barFromRows(
+    rows,
+    { x: 'estimator', series: () => '', y: 'mean', lo: 'lo', hi: 'hi' },
+    {
+      title: 'Distance to the exact first-order effect (finite-difference oracle)',
+      subtitle: `preset ${presetOf(summary, rows)} · ‖estimate − FD‖ / ‖FD‖ across queries, mean over ${fd?.ids?.length ?? '?'} samples (ε = ${fd?.eps ?? '?'}) · bars: min–max over samples · 0 = exact`,
+      xLabel: 'estimator',
+      yLabel: 'relative error vs FD oracle',
+      valueLabels: 'sig2',
+      refLine: 1,
+      note: note(o),
+      width: 820,
+      description: 'Bars: for each estimator, the relative error of its scores against finite differences of the real training run, averaged over a few training samples; the dashed line at 1 is the error of predicting 0.',
+    },
+  );
+  return { name: '07_add_your_estimator_fd_error', spec, data: data(o, rows) };
 }

@@ -18,3 +18,31 @@ export { experimentCommand, hasResults, inProjectRoot, readResults, resultsFile,
 export { figuresDir, PROJECT_ROOT, presetFromEnv, projectPath } from './paths.ts';
 export { ensureResults, type EnsureOutcome } from './notebook.ts';
 export { formatTable, type TableColumn } from './table.ts';
+
+import { jupyterApi } from './jupyter.ts';
+import { formatSig } from './scale.ts';
+import { formatTable as textTable, type TableColumn as Column } from './table.ts';
+
+/**
+ * Shows `rows` as a table in the Deno Jupyter kernel: arquero's HTML table (numbers to 3 significant digits,
+ * missing values "n/a") with the {@link formatTable} text as the `text/plain` fallback. Does nothing outside
+ * the kernel; arquero is imported only inside it, so scripts and tests never load it. The notebooks still
+ * print the text table first: headless runs can drop display outputs, and printed text is what logs keep.
+ * @param rows tidy records (a results file's `rows`)
+ * @param columns as {@link formatTable}: keys, or `[header, key or accessor]`
+ */
+export async function displayTable(rows: readonly object[], columns: Column[]): Promise<void> {
+  const api = jupyterApi();
+  if (!api) return;
+  const cols = columns.map((c) => (typeof c === 'string' ? { head: c, get: (r: Record<string, unknown>) => r[c] } : { head: c[0], get: typeof c[1] === 'string' ? ((k: string) => (r: Record<string, unknown>) => r[k])(c[1]) : c[1] }));
+  // one plain record per row, arrays joined: arquero would print them as JSON
+  const records = (rows as Record<string, unknown>[]).map((r) => Object.fromEntries(cols.map((c) => {
+    const v = c.get(r);
+    return [c.head, Array.isArray(v) ? v.join(', ') : v ?? null];
+  })));
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? formatSig(v, 3) : 'n/a');
+  const format = Object.fromEntries(cols.filter((c) => records.some((r) => typeof r[c.head] === 'number')).map((c) => [c.head, num]));
+  const aq = await import('arquero');
+  const html = aq.from(records).toHTML({ format, null: () => 'n/a' });
+  await api.display({ 'text/html': html, 'text/plain': textTable(rows, columns) }, { raw: true });
+}

@@ -35,9 +35,9 @@ function baseLayout(spec: FigureSpec): Record<string, unknown> {
     height: spec.height ?? 420,
     paper_bgcolor: '#ffffff',
     plot_bgcolor: '#ffffff',
-    margin: { t: spec.subtitle ? 70 : 50, l: 70, r: 20, b: spec.note ? 80 : 60 },
+    margin: { t: spec.subtitle ? 70 : 50, l: 70, r: 20, b: spec.note ? 100 : 60 },
     legend: { x: 1.02, xanchor: 'left', y: 1, yanchor: 'top' },
-    ...(spec.note ? { annotations: [{ text: spec.note, xref: 'paper', yref: 'paper', x: 0, y: -0.2, showarrow: false, xanchor: 'left', font: { size: 10.5, color: '#666666' } }] } : {}),
+    ...(spec.note ? { annotations: [{ text: spec.note, xref: 'paper', yref: 'paper', x: 0, y: 0, yanchor: 'top', yshift: -56, showarrow: false, xanchor: 'left', font: { size: 10.5, color: '#666666' } }] } : {}),
   };
 }
 

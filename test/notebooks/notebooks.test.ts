@@ -33,6 +33,18 @@ test('one notebook per finding, each in sync with its source, valid and output-f
     assert.match(src, /presetFromEnv\(\)/, `${stem}: the preset comes from FTDA_PRESET`);
     assert.match(src, /saveFigure\(/, `${stem}: writes its figure files`);
     assert.doesNotMatch(src, /import\.meta/, `${stem}: import.meta does not exist in the Deno REPL`);
+    // rich output: every figure shown through the Plotly MIME bundle (with SVG / HTML fallbacks), tables through arquero
+    const displays = src.match(/displayFigure\([^;]*\);/g) ?? [];
+    assert.ok(displays.length >= 1 && displays.every((d: string) => /\{ plotly: true \}/.test(d)), `${stem}: displayFigure(spec, { plotly: true })`);
+    assert.match(src, /displayTable\(/, `${stem}: shows a table`);
+    // prose around the cells: a question, a method, and a closing guideline whose measured numbers the lead supplies
+    const first = nb.cells[0].source.join('');
+    assert.match(first, /\*\*The question\.\*\*/, `${stem}: opens with the question`);
+    assert.match(first, /\*\*The method in a few equations\.\*\*|\*\*The contract\*\*/, `${stem}: states the method`);
+    const last = nb.cells[nb.cells.length - 1];
+    assert.equal(last.cell_type, 'markdown', `${stem}: ends with prose`);
+    assert.match(last.source.join(''), /^## Practical guideline\n\*\*[^*]+\*\*/, `${stem}: ends with the practical guideline`);
+    assert.match(last.source.join(''), /<!-- numbers: lead -->/, `${stem}: the placeholder for measured full-preset numbers`);
   }
 });
 

@@ -7,16 +7,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   accVsSgdFigure,
+  cleansingFigure,
+  customEstimatorFdFigure,
+  customEstimatorSpearmanFigure,
   errorDecompositionFigure,
   finalModelFigure,
   optimizerMismatchFigure,
+  quickstartScatterFigure,
   selectionBestKFigure,
   selectionValLossFigure,
   taylorErrorHeatmap,
   taylorProxyScatter,
   type TidySummary,
 } from '../../lib/plot/figures.ts';
-import { FINDINGS, selectFindings } from '../../lib/plot/catalog.ts';
+import { EXPERIMENTS, FINDINGS, findingFor, selectFindings } from '../../lib/plot/catalog.ts';
 import { readResults, ResultsNotFoundError } from '../../lib/plot/results.ts';
 import { renderSvg } from '../../lib/plot/render-svg.ts';
 import type { BarFigure, HeatmapFigure, LineFigure, ScatterFigure } from '../../lib/plot/spec.ts';
@@ -42,7 +46,7 @@ const mismatch: TidySummary = {
 
 test('optimizer mismatch: one group per setting × LR, one bar per estimator, the summary numbers unchanged', () => {
   const fig = optimizerMismatchFigure(mismatch, { source: 'results/optimizer-mismatch/quick/summary.json' });
-  assert.equal(fig.name, '01-optimizer-mismatch-spearman');
+  assert.equal(fig.name, '01_optimizer_mismatch_spearman');
   const spec = fig.spec as BarFigure;
   assert.deepEqual(spec.categories, ['mlp\nlr 1e-3', 'mlp\nlr 1e-4', 'cnn\nlr 1e-3']);
   assert.deepEqual(spec.series.map((s) => s.name), ['TracIn', 'AdamW-influence (exact)']);
@@ -54,7 +58,7 @@ test('optimizer mismatch: one group per setting × LR, one bar per estimator, th
   const root = parseXml(renderSvg(spec));
   assert.equal(byClass(root, 'bar').length, 5);
   assert.equal(byClass(root, 'na').length, 1);
-  assert.equal(optimizerMismatchFigure(mismatch, { metric: 'pearson' }).name, '01-optimizer-mismatch-pearson');
+  assert.equal(optimizerMismatchFigure(mismatch, { metric: 'pearson' }).name, '01_optimizer_mismatch_pearson');
   assert.throws(() => optimizerMismatchFigure(mismatch, { metric: 'kendall' }), /no rows with metric 'kendall' \(have: spearman, pearson\)/);
   assert.throws(() => optimizerMismatchFigure({ rows: [{ setting: 'mlp', lr: 1, metric: 'spearman' }] }), /lacks column 'estimator'.*expected rows of/);
   assert.throws(() => optimizerMismatchFigure({} as TidySummary), /no 'rows' array/);
@@ -90,17 +94,92 @@ const acc: TidySummary = {
   rows: ['ACC-SGD-IE', 'SGD-IE'].flatMap((estimator) => [1, 2, 4].flatMap((epochs) => ['kendallTau', 'spearman'].map((metric) => ({ dataset: 'adult', n: 60, batchSize: 20, epochs, estimator, metric, mean: 0.5, std: null, sem: null, seeds: [0], values: [0.5] })))),
 };
 
+/** The shape runQuickstart writes (lib/experiments/quickstart.ts), two estimators, two queries, three samples. */
+const quickstart = {
+  preset: 'quick',
+  rows: ['AdamW-influence (exact)', 'TracIn'].flatMap((estimator, i) =>
+    ['spearman', 'pearson'].map((metric) => ({ setting: 'mlp', preset: 'quick', lr: 1e-3, seed: 0, estimator, metric, mean: 0.4 - i / 10, lo: 0.3 - i / 10, hi: 0.5 - i / 10, n: 40, skipped: 0, seconds: 1, cached: false })),
+  ),
+  points: ['AdamW-influence (exact)', 'TracIn'].flatMap((estimator, i) => [0, 1].flatMap((query) => [7, 8, 9].map((trainId) => ({ estimator, query, trainId, tsloo: trainId / 1000, estimate: (trainId / 1000) * (1 - i / 2) })))),
+} as TidySummary;
+/** The shape runCleansing writes: `none` at k = 0, the methods at k > 0, two label-noise levels. */
+const cleansing: TidySummary = {
+  preset: 'quick',
+  rows: [0, 0.2].flatMap((labelNoise) => [
+    { dataset: 'adult', labelNoise, method: 'none', fraction: 0, k: 0, testLossDeltaMean: 0, testLossDeltaStd: 0, seeds: 2 },
+    ...['random', 'SGD-IE', 'ACC-SGD-IE', 'TSLOO (oracle)'].flatMap((method, i) =>
+      [0.1, 0.2].map((fraction) => ({ dataset: 'adult', labelNoise, method, fraction, k: fraction * 60, testLossDeltaMean: -i * fraction, testLossDeltaStd: 0.02, seeds: 2 })),
+    ),
+  ]),
+};
+/** The shape runCustomEstimator writes: yours and two built-ins, three metrics each. */
+const custom: TidySummary = {
+  preset: 'quick',
+  rows: [['TracIn', 'built-in'], ['tracin-adam (yours)', 'yours'], ['AdamW-influence (exact)', 'built-in']].flatMap(([estimator, kind], i) =>
+    (['spearman', 'pearson', 'fdRelErr'] as const).map((metric) => ({ setting: 'mlp', preset: 'quick', lr: 1e-3, seed: 0, estimator, kind, name: estimator, metric, mean: metric === 'fdRelErr' ? 1 - i / 3 : 0.3 + i / 10, lo: 0.2, hi: 1.1, n: 40, skipped: 0, seconds: 1, cached: false })),
+  ),
+  ...{ fd: { ids: [3, 5], eps: 1e-3, perSample: [] } },
+} as TidySummary;
+
 test('every finding builder yields the figure names its catalogue entry promises', () => {
   const built: Record<string, string[]> = {
-    '01-optimizer-mismatch': [optimizerMismatchFigure(mismatch, { metric: 'spearman' }), optimizerMismatchFigure(mismatch, { metric: 'pearson' })].map((f) => f.name),
-    '02-taylor-error': [taylorErrorHeatmap(taylor), taylorProxyScatter(taylor)].map((f) => f.name),
-    '03-error-decomposition': [errorDecompositionFigure(decomposition)].map((f) => f.name),
-    '04-kstep-selection': [selectionValLossFigure(selection), selectionBestKFigure(selection)].map((f) => f.name),
-    '05-final-model-and-acc': [finalModelFigure(finalModel), accVsSgdFigure(acc)].map((f) => f.name),
+    '00_quickstart': [quickstartScatterFigure(quickstart)].map((f) => f.name),
+    '01_optimizer_mismatch': [optimizerMismatchFigure(mismatch, { metric: 'spearman' }), optimizerMismatchFigure(mismatch, { metric: 'pearson' })].map((f) => f.name),
+    '02_taylor_error': [taylorErrorHeatmap(taylor), taylorProxyScatter(taylor)].map((f) => f.name),
+    '03_error_decomposition': [errorDecompositionFigure(decomposition)].map((f) => f.name),
+    '04_lookahead_selection': [selectionValLossFigure(selection), selectionBestKFigure(selection)].map((f) => f.name),
+    '05_final_model_only': [finalModelFigure(finalModel)].map((f) => f.name),
+    '06_accumulative_sgd': [accVsSgdFigure(acc), cleansingFigure(cleansing)].map((f) => f.name),
+    '07_add_your_estimator': [customEstimatorSpearmanFigure(custom), customEstimatorFdFigure(custom)].map((f) => f.name),
   };
   assert.deepEqual(FINDINGS.map((f) => f.notebook), Object.keys(built));
-  for (const f of FINDINGS) assert.deepEqual(f.figures, built[f.notebook], f.notebook);
-  assert.deepEqual(selectFindings(['01', 'acc-epochs']).map((f) => f.notebook), ['01-optimizer-mismatch', '05-final-model-and-acc']);
+  for (const f of FINDINGS) {
+    assert.deepEqual(f.figures, built[f.notebook], f.notebook);
+    assert.match(f.notebook, /^\d\d_[a-z0-9_]+$/, 'notebook stems are NN_snake_case');
+    for (const fig of f.figures) assert.ok(fig === f.notebook || fig.startsWith(`${f.notebook}_`), `${fig}: figure stems start with their notebook's stem`);
+  }
+  assert.deepEqual(selectFindings(['01', 'acc-epochs']).map((f) => f.notebook), ['01_optimizer_mismatch', '06_accumulative_sgd']);
+  assert.deepEqual(selectFindings(['cleansing', '07']).map((f) => f.notebook), ['06_accumulative_sgd', '07_add_your_estimator']);
+  assert.equal(findingFor('04').notebook, '04_lookahead_selection');
+  assert.equal(findingFor('05_final_model_only').notebook, '05_final_model_only');
+  assert.throws(() => findingFor('05-final-model-and-acc'), /no finding for notebook '05-final-model-and-acc'; known: 00_quickstart, /);
+  assert.deepEqual(EXPERIMENTS, ['quickstart', 'optimizer-mismatch', 'taylor-error', 'error-decomposition', 'selection', 'final-model', 'acc-epochs', 'cleansing', 'custom-estimator']);
+});
+
+test('quickstart scatter: one series per estimator with its Spearman in the legend, the y = x line, every point', () => {
+  const fig = quickstartScatterFigure(quickstart, { source: 'results/quickstart/quick/summary.json' });
+  const s = fig.spec as ScatterFigure;
+  assert.equal(s.refLine, 'identity');
+  assert.deepEqual(s.series.map((x) => x.name), ['AdamW-influence (exact) · ρ 0.40', 'TracIn · ρ 0.30']);
+  assert.deepEqual(s.series[1].y, [0.0035, 0.004, 0.0045, 0.0035, 0.004, 0.0045]);
+  assert.equal(s.series[0].labels?.[0], 'query 0 · trainId 7');
+  assert.match(s.subtitle!, /first 2 queries .* over 40 queries/);
+  assert.match(s.description!, /TracIn: ρ 0\.3 \[0\.2, 0\.4\]/);
+  assert.equal(fig.data.rows.length, 12, 'data.json keeps the points plotted');
+  assert.throws(() => quickstartScatterFigure({ rows: quickstart.rows }), /no 'points' array/);
+});
+
+test('cleansing: Δ test loss vs % removed per method at the largest label noise, each line starting at (0, 0)', () => {
+  const l = cleansingFigure(cleansing).spec as LineFigure;
+  assert.deepEqual(l.series.map((s) => s.name), ['random', 'SGD-IE', 'ACC-SGD-IE', 'TSLOO (oracle)']);
+  assert.deepEqual(l.series[1].x, [0, 10, 20]);
+  assert.deepEqual(l.series[1].y, [0, -0.1, -0.2]);
+  assert.match(l.subtitle!, /label noise 20% .* ± 1 s\.e\.m\./);
+  assert.ok(Math.abs((l.series[1].hi![1] as number) - (-0.1 + 0.02 / Math.SQRT2)) < 1e-12, 'band: std / √seeds');
+  assert.deepEqual(l.series[1].lo![0], 0);
+  assert.match((cleansingFigure(cleansing, { labelNoise: 0 }).spec as LineFigure).subtitle!, /label noise 0%/);
+  assert.throws(() => cleansingFigure(cleansing, { labelNoise: 0.5 }), /no rows with labelNoise 0\.5 \(have: 0, 0\.2\)/);
+});
+
+test('custom estimator: Spearman and FD-error bars, yours first, CIs from the summary', () => {
+  const a = customEstimatorSpearmanFigure(custom).spec as BarFigure;
+  assert.deepEqual(a.categories, ['tracin-adam (yours)', 'TracIn', 'AdamW-influence (exact)']);
+  assert.deepEqual(a.series[0].values, [0.4, 0.3, 0.5]);
+  const b = customEstimatorFdFigure(custom).spec as BarFigure;
+  assert.deepEqual(b.series[0].values, [1 - 1 / 3, 1, 1 - 2 / 3]);
+  assert.equal(b.refLine, 1);
+  assert.match(b.subtitle!, /mean over 2 samples \(ε = 0\.001\)/);
+  assert.throws(() => customEstimatorFdFigure({ rows: [] }), /no rows with metric 'fdRelErr'|no rows to plot|lacks column/);
 });
 
 test('taylor error: heat map over LR × T (log colours), proxy scatter with the experiment correlation', () => {
@@ -154,4 +233,28 @@ test('a missing results file names the command that writes it', () => {
     () => readResults('taylor-error', 'no-such-preset'),
     (e: unknown) => e instanceof ResultsNotFoundError && /^results file not found: results\/taylor-error\/no-such-preset\/summary\.json; run `npx tsx lib\/cli\.ts experiment taylor-error --preset no-such-preset`$/.test((e as Error).message),
   );
+});
+
+test('displayTable: nothing outside the kernel; inside, one arquero HTML table with the text table as fallback', async () => {
+  const { displayTable } = await import('../../lib/plot/index.ts');
+  const rows = [{ estimator: 'TracIn', mean: 0.123456, lo: null, seeds: [0, 1] }];
+  await displayTable(rows, ['estimator', 'mean', 'lo', 'seeds']); // Node: no Deno.jupyter, no output, no throw
+  const calls: [Record<string, unknown>, unknown][] = [];
+  const g = globalThis as { Deno?: unknown };
+  g.Deno = { jupyter: { display: async (b: Record<string, unknown>, o: unknown) => void calls.push([b, o]) } };
+  try {
+    await displayTable(rows, ['estimator', ['ρ', 'mean'], 'lo', 'seeds']);
+  } finally {
+    delete g.Deno;
+  }
+  assert.equal(calls.length, 1);
+  const [bundle, opts] = calls[0];
+  assert.deepEqual(opts, { raw: true });
+  const html = bundle['text/html'] as string;
+  assert.match(html, /^<table>/);
+  assert.match(html, /<th[^>]*>ρ<\/th>/);
+  assert.match(html, /<td[^>]*>0\.123<\/td>/, 'numbers to 3 significant digits');
+  assert.match(html, /<td[^>]*>n\/a<\/td>/, 'missing values');
+  assert.match(html, /<td[^>]*>0, 1<\/td>/, 'arrays joined');
+  assert.match(bundle['text/plain'] as string, /^estimator +ρ +lo +seeds\n/);
 });
