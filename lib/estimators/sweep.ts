@@ -27,6 +27,7 @@ import {
   dot,
   sgdTransition,
   type AdamWAdjoint,
+  type AdamWDiagonals,
   type AdamWHyper,
 } from '../optim/linearize.ts';
 import { scoreMatrix, type ScoreMatrix } from '../analysis/score-matrix.ts';
@@ -44,6 +45,8 @@ export interface SweepOptions extends EstimatorOptions {
   weightDecay?: number;
   /** Queries per chunk when computing query gradients (memory bound for language models). */
   queryChunk?: number;
+  /** AdamW only: partial accounting of the optimizer (adamw-influence.ts `AdamWAblation`). */
+  ablation?: 'none' | 'no-bias-correction' | 'v-frozen' | 'no-momentum';
 }
 
 /** Checks that a task is a complete, unperturbed base run and returns T. */
@@ -105,6 +108,13 @@ export async function trajectorySweep(task: AttributionTask, opts: SweepOptions)
   const hp: AdamWHyper | undefined = opt.kind === 'adamw'
     ? { beta1: opt.beta1, beta2: opt.beta2, eps: opt.eps, weightDecay: opt.weightDecay }
     : undefined;
+  const ablation = opts.ablation ?? 'none';
+  if (ablation !== 'none' && opts.dynamics !== 'adamw') throw new Error(`${where}: ablation '${ablation}' applies to AdamW dynamics only`);
+  if (!['none', 'no-bias-correction', 'v-frozen', 'no-momentum'].includes(ablation)) {
+    throw new Error(`${where}: unknown ablation '${ablation}'; choose none, no-bias-correction, v-frozen or no-momentum`);
+  }
+  // The linearisation's hyper-parameters: `no-momentum` linearises with β1 = 0 (m bypassed).
+  const hpLin: AdamWHyper | undefined = hp && ablation === 'no-momentum' ? { ...hp, beta1: 0 } : hp;
   const sgdWd = opts.weightDecay ?? (opt.kind === 'sgd' ? opt.weightDecay : 0);
   const p = numParams(task.model.spec);
   const nq = task.queries.n;
@@ -158,11 +168,11 @@ export async function trajectorySweep(task: AttributionTask, opts: SweepOptions)
       if (opts.dynamics === 'adamw') {
         const post = traj.states.at(t + 1);
         if (!post.m || !post.v) throw new Error(`${where}: state ${t + 1} lacks AdamW moments (record 'full' states)`);
-        const diag = adamwDiagonals(post.m, post.v, post.optStep, hp!);
+        const diag = ablatedDiagonals(adamwDiagonals(post.m, post.v, post.optStep, hp!, { biasCorrection: ablation !== 'no-bias-correction' }), ablation);
         const g = lossAndGrad(task.model, params, batch, lossOpts).grad;
         const A = new Float64Array(nq * p);
         for (let q = 0; q < nq; q++) {
-          const a = adamwCoupling(U[q], g, diag, lr, hp!);
+          const a = adamwCoupling(U[q], g, diag, lr, hpLin!);
           A.set(a, q * p);
           here.forEach((r, k) => {
             out.values[r.row * nq + q] -= dot(a, Gz!.subarray(k * p, (k + 1) * p)) / D;
@@ -170,7 +180,7 @@ export async function trajectorySweep(task: AttributionTask, opts: SweepOptions)
         }
         const HA = curvAll(A);
         for (let q = 0; q < nq; q++) {
-          adamwTransition(U[q], row(q, HA), diag, lr, hp!);
+          adamwTransition(U[q], row(q, HA), diag, lr, hpLin!);
           // m and v updates are diagonal in θ, so projecting θ keeps all three on the mask.
           if (keep) projectInPlace(U[q].theta, keep);
         }
@@ -198,4 +208,11 @@ export async function trajectorySweep(task: AttributionTask, opts: SweepOptions)
   }
   void tf;
   return out;
+}
+
+/** The step's diagonals under a partial-accounting ablation (see adamw-influence.ts). */
+function ablatedDiagonals(d: AdamWDiagonals, ablation: NonNullable<SweepOptions['ablation']>): AdamWDiagonals {
+  if (ablation === 'v-frozen') return { ...d, S: new Float64Array(d.S.length) };
+  if (ablation === 'no-momentum') return { ...d, bc1: 1 };
+  return d;
 }

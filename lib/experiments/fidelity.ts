@@ -51,6 +51,11 @@ export interface FidelityCell {
   estimators: EstimatorSpec[];
   occurrence?: Occurrence;
   divisor?: 'original' | 'remaining';
+  /**
+   * Train with plain SGD (no momentum, no weight decay) at `lr` instead of the setting's AdamW: the control in
+   * which SGD-influence is the matched estimator. Default: the setting's own optimizer.
+   */
+  optimizer?: 'sgd';
 }
 
 /** Where files go. */
@@ -96,7 +101,7 @@ export interface FidelityResult {
 
 /** Directory of a cell's result. */
 export function cellDir(cell: FidelityCell, outDir = 'results/fidelity'): string {
-  return path.join(outDir, `${cell.setting}-${cell.preset}`, `lr${cell.lr}`, `seed${cell.seed}`);
+  return path.join(outDir, `${cell.setting}-${cell.preset}${cell.optimizer ? `-${cell.optimizer}` : ''}`, `lr${cell.lr}`, `seed${cell.seed}`);
 }
 
 function log(msg: string): void {
@@ -110,12 +115,20 @@ export async function runFidelityCell(cell: FidelityCell, paths: FidelityPaths =
   const cacheDir = paths.cacheDir ?? 'results/cache';
   const outDir = paths.outDir ?? 'results/fidelity';
   const loaded = await loadSetting(cell.setting, cell.preset, { seed: cell.seed, lr: cell.lr });
-  const { model, setting } = loaded;
+  const { model } = loaded;
+  let setting = loaded.setting;
+  let describe = loaded.describe;
+  if (cell.optimizer === 'sgd') {
+    setting = { ...setting, optimizer: { kind: 'sgd', momentum: 0, weightDecay: 0 } };
+    describe = { ...describe, training: setting };
+  } else if (cell.optimizer !== undefined) {
+    throw new Error(`fidelity: cell.optimizer must be 'sgd' or absent, got '${cell.optimizer}'`);
+  }
   if (cell.nScored > loaded.train.n) throw new Error(`fidelity: nScored ${cell.nScored} > training set size ${loaded.train.n}`);
   if (cell.nQueries > loaded.test.n) throw new Error(`fidelity: nQueries ${cell.nQueries} > test set size ${loaded.test.n}`);
   const queries = subset(loaded.test, Array.from({ length: cell.nQueries }, (_, i) => i), `${loaded.test.name}[:${cell.nQueries}]`);
   const scoredIds = selectSubset(loaded.train.n, cell.nScored, cell.seed, 'scored-train');
-  const describeHash = settingHash(loaded.describe).slice(0, 16);
+  const describeHash = settingHash(describe).slice(0, 16);
 
   // Phase 1: the base trajectory (resumable store keyed by the full setting description).
   const t0 = performance.now();
@@ -200,7 +213,7 @@ export async function runFidelityCell(cell: FidelityCell, paths: FidelityPaths =
     format: 'faithful-tda/fidelity-cell',
     version: 1,
     cell,
-    describe: loaded.describe,
+    describe,
     trainSettingHash: settingHash(setting),
     runHash: trajectory.manifest.runHash,
     scoredIds,

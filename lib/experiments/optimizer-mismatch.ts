@@ -15,6 +15,10 @@
  * 8 (GPT-2, Llama) (`maxQueries`); their relative gain is paired on those queries. The GGN ablation is MLP-only in `full`. A GPU
  * backend removes the reason for both cuts.
  *
+ * Both presets also hold the **SGD control** (the MLP trained with plain SGD at LR 0.1: there SGD-influence is the
+ * matched estimator, compared with TracIn) and, on the MLP, the **ablations of partial AdamW accounting**
+ * (no bias correction; v frozen; momentum ignored — `ablationEstimators`, on the first 100 queries in `full`).
+ *
  * Each cell is cached (fidelity.ts); the summary is rewritten from the cell files on every call, and
  * `cachedOnly` writes it from the cells already computed (so a partial grid can be summarised).
  *
@@ -46,7 +50,28 @@ export interface MismatchSettingGrid {
   nQueries: number;
   /** Estimators of this row (default: the preset's). */
   estimators?: EstimatorSpec[];
+  /** `sgd`: the control row, trained with plain SGD (fidelity.ts `FidelityCell.optimizer`). */
+  optimizer?: 'sgd';
 }
+
+/**
+ * Partial AdamW accounting (adamw-influence.ts `AdamWAblation`), exact curvature, on the first `maxQueries`
+ * queries: which part of the optimizer the estimate needs.
+ */
+export function ablationEstimators(maxQueries?: number): EstimatorSpec[] {
+  const q = maxQueries === undefined ? {} : { maxQueries };
+  return [
+    { label: 'AdamW-influence (no bias corr.)', name: 'adamw-influence', options: { curvature: 'exact', ablation: 'no-bias-correction' }, ...q },
+    { label: 'AdamW-influence (v frozen)', name: 'adamw-influence', options: { curvature: 'exact', ablation: 'v-frozen' }, ...q },
+    { label: 'AdamW-influence (no momentum)', name: 'adamw-influence', options: { curvature: 'exact', ablation: 'no-momentum' }, ...q },
+  ];
+}
+
+/** The SGD control's estimators: on a plain-SGD run SGD-influence is the matched one. */
+export const SGD_CONTROL_ESTIMATORS: EstimatorSpec[] = [
+  { label: 'TracIn', name: 'tracin' },
+  { label: 'SGD-influence', name: 'sgd-influence', options: { curvature: 'exact' } },
+];
 
 /**
  * The estimators of the CPU-scale CNN / transformer `full` cells: the cheap ones on every query, the two exact
@@ -68,7 +93,8 @@ export interface MismatchPreset {
 export const MISMATCH_PRESETS: Record<string, MismatchPreset> = {
   quick: {
     grids: [
-      { setting: 'mlp', preset: 'quick', lrs: [1e-3], nScored: 40, nQueries: 40 },
+      { setting: 'mlp', preset: 'quick', lrs: [1e-3], nScored: 40, nQueries: 40, estimators: [...MISMATCH_ESTIMATORS, ...ablationEstimators()] },
+      { setting: 'mlp', preset: 'quick', lrs: [0.1], nScored: 40, nQueries: 40, optimizer: 'sgd', estimators: SGD_CONTROL_ESTIMATORS },
       { setting: 'cnn', preset: 'quick', lrs: [1e-3], nScored: 8, nQueries: 4 },
       { setting: 'gpt2', preset: 'quick', lrs: [1e-4], nScored: 6, nQueries: 4 },
       { setting: 'llama', preset: 'quick', lrs: [1e-3], nScored: 6, nQueries: 2 },
@@ -78,7 +104,8 @@ export const MISMATCH_PRESETS: Record<string, MismatchPreset> = {
   },
   full: {
     grids: [
-      { setting: 'mlp', preset: 'full', lrs: [1e-3, 1e-4, 1e-5], nScored: 200, nQueries: 500 },
+      { setting: 'mlp', preset: 'full', lrs: [1e-3, 1e-4, 1e-5], nScored: 200, nQueries: 500, estimators: [...MISMATCH_ESTIMATORS, ...ablationEstimators(100)] },
+      { setting: 'mlp', preset: 'full', lrs: [0.1], nScored: 200, nQueries: 500, optimizer: 'sgd', estimators: SGD_CONTROL_ESTIMATORS },
       { setting: 'cnn', preset: 'full', lrs: [1e-3, 1e-4], nScored: 100, nQueries: 64, estimators: costBoundEstimators(16) },
       { setting: 'gpt2', preset: 'full', lrs: [1e-4, 5e-5, 1e-5], nScored: 50, nQueries: 64, estimators: costBoundEstimators(8) },
       { setting: 'llama', preset: 'full', lrs: [1e-3, 1e-4], nScored: 50, nQueries: 64, estimators: costBoundEstimators(8) },
@@ -107,7 +134,7 @@ export interface MismatchSummary {
   preset: string;
   rows: ReturnType<typeof summariseFidelity>;
   gains: ReturnType<typeof relativeGains>;
-  cells: { dir: string; setting: string; lr: number; seed: number }[];
+  cells: { dir: string; setting: string; lr: number; seed: number; optimizer: string }[];
   runtime: ReturnType<typeof runtimeInfo>;
   createdAt: string;
 }
@@ -127,15 +154,19 @@ export async function runOptimizerMismatch(presetName: string, o: MismatchOption
     if (o.settings && !o.settings.includes(g.setting)) continue;
     for (const lr of o.lrs ?? g.lrs) {
       for (const seed of o.seeds ?? preset.seeds) {
-        const cell: FidelityCell = { setting: g.setting, preset: g.preset, lr, seed, nScored: g.nScored, nQueries: g.nQueries, estimators: g.estimators ?? preset.estimators };
+        const cell: FidelityCell = {
+          setting: g.setting, preset: g.preset, lr, seed, nScored: g.nScored, nQueries: g.nQueries, estimators: g.estimators ?? preset.estimators,
+          ...(g.optimizer ? { optimizer: g.optimizer } : {}),
+        };
         const resultFile = path.join(cellDir(cell, path.join(outDir, 'cells')), 'result.json');
         if (o.cachedOnly && !fs.existsSync(resultFile)) continue;
         const r = o.cachedOnly ? (JSON.parse(fs.readFileSync(resultFile, 'utf8')) as FidelityResult) : await runFidelityCell(cell, { cacheDir, outDir: path.join(outDir, 'cells') });
         results.push(r);
-        cells.push({ dir: path.relative(outDir, path.join(outDir, 'cells', `${g.setting}-${g.preset}`, `lr${lr}`, `seed${seed}`)), setting: g.setting, lr, seed });
+        cells.push({ dir: path.relative(outDir, cellDir(cell, path.join(outDir, 'cells'))), setting: g.setting, lr, seed, optimizer: g.optimizer ?? 'adamw' });
       }
     }
   }
+  const sgdRuns = results.filter((r) => r.cell.optimizer === 'sgd');
   const summary: MismatchSummary = {
     format: 'faithful-tda/optimizer-mismatch',
     version: 1,
@@ -144,6 +175,9 @@ export async function runOptimizerMismatch(presetName: string, o: MismatchOption
     gains: [
       ...relativeGains(results, 'AdamW-influence (exact)', 'SGD-influence', 'spearman'),
       ...relativeGains(results, 'AdamW-influence (exact)', 'SGD-influence', 'pearson'),
+      // the SGD control: the matched estimator against the cheapest one
+      ...relativeGains(sgdRuns, 'SGD-influence', 'TracIn', 'spearman'),
+      ...relativeGains(sgdRuns, 'SGD-influence', 'TracIn', 'pearson'),
     ],
     cells,
     runtime: runtimeInfo(),

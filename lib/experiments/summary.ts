@@ -13,6 +13,8 @@ export interface FidelityRow {
   setting: string;
   preset: string;
   lr: number;
+  /** Optimizer of the attributed run (`adamw`, or `sgd` for the control). */
+  optimizer: string;
   estimator: string;
   metric: 'spearman' | 'pearson';
   seeds: number[];
@@ -36,6 +38,7 @@ export interface GainRow {
   setting: string;
   preset: string;
   lr: number;
+  optimizer: string;
   metric: 'spearman' | 'pearson';
   a: string;
   b: string;
@@ -46,7 +49,12 @@ export interface GainRow {
 }
 
 function groupKey(r: FidelityResult): string {
-  return `${r.cell.setting}|${r.cell.preset}|${r.cell.lr}`;
+  return `${r.cell.setting}|${r.cell.preset}|${r.cell.lr}|${optimizerOf(r)}`;
+}
+
+/** The optimizer a cell trained with: `sgd` for the SGD control, else the setting's own (`adamw`). */
+export function optimizerOf(r: FidelityResult): string {
+  return r.cell.optimizer ?? 'adamw';
 }
 
 /** Groups results by (setting, preset, LR), seeds sorted. */
@@ -83,6 +91,7 @@ export function summariseFidelity(results: FidelityResult[], seed = 0): Fidelity
           setting: g[0].cell.setting,
           preset: g[0].cell.preset,
           lr: g[0].cell.lr,
+          optimizer: optimizerOf(g[0]),
           estimator: label,
           metric,
           seeds,
@@ -119,7 +128,7 @@ export function relativeGains(results: FidelityResult[], a: string, b: string, m
     }
     if (!av.length) continue;
     const rg = relativeGain(av, bv, { seed, reps: 2000 });
-    out.push({ setting: g[0].cell.setting, preset: g[0].cell.preset, lr: g[0].cell.lr, metric, a, b, gain: rg.gain, lo: rg.lo, hi: rg.hi, n: rg.n });
+    out.push({ setting: g[0].cell.setting, preset: g[0].cell.preset, lr: g[0].cell.lr, optimizer: optimizerOf(g[0]), metric, a, b, gain: rg.gain, lo: rg.lo, hi: rg.hi, n: rg.n });
   }
   return out;
 }

@@ -52,18 +52,22 @@ export interface AdamWDiagonals {
 /**
  * D and S of step t from the moments AFTER the step (m_{t+1}, v_{t+1}) and the step counter k = t+1.
  * @param mPost `[p]` @param vPost `[p]`
+ * @param o `biasCorrection: false` treats 1−β^k as 1 (an ablation; default true)
  */
 export function adamwDiagonals(
   mPost: ArrayLike<number>,
   vPost: ArrayLike<number>,
   k: number,
   hp: AdamWHyper,
+  o: { biasCorrection?: boolean } = {},
 ): AdamWDiagonals {
   if (!(k >= 1 && Number.isInteger(k))) throw new Error(`adamwDiagonals: step counter k must be an integer ≥ 1, got ${k}`);
   const p = mPost.length;
   if (vPost.length !== p) throw new Error(`adamwDiagonals: m has ${p} entries, v has ${vPost.length}`);
-  const bc1 = 1 - Math.pow(hp.beta1, k);
-  const bc2 = 1 - Math.pow(hp.beta2, k);
+  // `biasCorrection: false` is the ablation that ignores 1−β^k (the run itself always applied it).
+  const bc = o.biasCorrection ?? true;
+  const bc1 = bc ? 1 - Math.pow(hp.beta1, k) : 1;
+  const bc2 = bc ? 1 - Math.pow(hp.beta2, k) : 1;
   const D = new Float64Array(p);
   const S = new Float64Array(p);
   for (let i = 0; i < p; i++) {

@@ -95,20 +95,26 @@ const MISMATCH_SHAPE = '{setting, lr, estimator, metric, mean, lo, hi, seeds}';
  * Figure 1 — optimizer mismatch: fidelity (mean over seeds, 95% CI) of each estimator against TSLOO,
  * grouped by setting × learning rate. Name `01_optimizer_mismatch_<metric>`.
  */
+/** Labels of the partial-accounting ablations (`AdamW-influence (no bias corr.)` etc., optimizer-mismatch.ts). */
+export function isAblationLabel(label: string): boolean {
+  return /\((no bias corr\.|v frozen|no momentum)\)$/.test(label);
+}
+
 export function optimizerMismatchFigure(summary: TidySummary, o: BuildOptions = {}): BuiltFigure {
   const what = 'optimizer-mismatch figure';
   const metric = o.metric ?? 'spearman';
-  const rows = byMetric(rowsOf(summary, what, MISMATCH_SHAPE), metric, what);
+  // Ablations of partial AdamW accounting are a table in notebook 01, not bars here (they share the label prefix).
+  const rows = byMetric(rowsOf(summary, what, MISMATCH_SHAPE), metric, what).filter((r) => !isAblationLabel(String(r.estimator)));
   checkShape(rows, ['setting', 'lr', 'estimator', 'mean', 'lo', 'hi'], what, MISMATCH_SHAPE);
   const seeds = [...new Set(rows.flatMap((r) => (Array.isArray(r.seeds) ? (r.seeds as number[]) : [])))].sort((a, b) => a - b);
   const negative = rows.some((r) => numberOf(r, 'lo') < 0 || numberOf(r, 'mean') < 0);
   const spec = barFromRows(
     rows,
-    { x: (r) => `${r.setting}\nlr ${formatExp(numberOf(r, 'lr'))}`, series: 'estimator', y: 'mean', lo: 'lo', hi: 'hi' },
+    { x: (r) => `${r.setting}${r.optimizer === 'sgd' ? ' · SGD run' : ''}\nlr ${formatExp(numberOf(r, 'lr'))}`, series: 'estimator', y: 'mean', lo: 'lo', hi: 'hi' },
     {
       title: `Optimizer mismatch: fidelity to TSLOO (${metricName(metric)})`,
       subtitle: `preset ${presetOf(summary, rows)} · mean over seeds ${seeds.join(', ') || '?'} · error bars: 95% bootstrap CI over (seed, query)`,
-      xLabel: 'setting · learning rate (AdamW)',
+      xLabel: 'setting · learning rate (AdamW runs unless marked SGD)',
       yLabel: `${metricName(metric)} with TSLOO`,
       valueLabels: 'fixed2',
       refLine: negative ? 0 : undefined,
