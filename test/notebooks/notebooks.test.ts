@@ -44,7 +44,8 @@ test('one notebook per finding, each in sync with its source, valid and output-f
     const last = nb.cells[nb.cells.length - 1];
     assert.equal(last.cell_type, 'markdown', `${stem}: ends with prose`);
     assert.match(last.source.join(''), /^## Practical guideline\n\*\*[^*]+\*\*/, `${stem}: ends with the practical guideline`);
-    assert.match(last.source.join(''), /<!-- numbers: lead -->/, `${stem}: the placeholder for measured full-preset numbers`);
+    // measured numbers in prose carry their date, machine and preset
+    assert.match(last.source.join(''), /\*Measured \d{4}-\d{2}-\d{2} on [^,]+, full preset: /, `${stem}: the dated, labelled full-preset numbers`);
   }
 });
 
