@@ -119,7 +119,7 @@ export const MISMATCH_PRESETS: Record<string, MismatchPreset> = {
 export interface MismatchOptions {
   outDir?: string;
   cacheDir?: string;
-  /** Restrict the preset's LRs / seeds / settings (e.g. to produce one cell). */
+  /** Restrict the preset's LRs / seeds / settings (e.g. to produce one cell); an LR outside a row's grid skips that row. */
   lrs?: number[];
   seeds?: number[];
   settings?: string[];
@@ -152,7 +152,8 @@ export async function runOptimizerMismatch(presetName: string, o: MismatchOption
   const cells: MismatchSummary['cells'] = [];
   for (const g of preset.grids) {
     if (o.settings && !o.settings.includes(g.setting)) continue;
-    for (const lr of o.lrs ?? g.lrs) {
+    // `lrs` restricts each row's own grid (the SGD control's LR is not an AdamW row's, and vice versa)
+    for (const lr of o.lrs ? g.lrs.filter((x) => o.lrs!.includes(x)) : g.lrs) {
       for (const seed of o.seeds ?? preset.seeds) {
         const cell: FidelityCell = {
           setting: g.setting, preset: g.preset, lr, seed, nScored: g.nScored, nQueries: g.nQueries, estimators: g.estimators ?? preset.estimators,

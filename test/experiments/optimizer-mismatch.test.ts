@@ -76,6 +76,9 @@ test('small grid: files, per-estimator query counts, first-k columns, paired gai
   assert.equal(partial.cells.length, 1);
   assert.deepEqual(partial.rows[0].seeds, [0]);
   assert.ok(!fs.existsSync(path.join(cacheDir, 'scores')), 'cachedOnly computed scores');
+  // `lrs` restricts a row's own grid: an LR outside it selects nothing (no AdamW run at the SGD control's LR).
+  const none = await runOptimizerMismatch('test-small', { outDir: out, cacheDir, lrs: [0.5] });
+  assert.equal(none.cells.length, 0);
 });
 
 test('relativeGains pairs only the common query prefix of two estimators', () => {
