@@ -38,16 +38,22 @@ export interface EstimatorSpec {
   maxQueries?: number;
 }
 
-/** One cell of a fidelity grid. */
-export interface FidelityCell {
+/** One attribution cell: what is trained, which samples are scored, which queries are asked. */
+export interface AttributionCell {
+  /** Setting name (lib/settings), e.g. `mlp`. */
   setting: string;
+  /** The setting's own preset (data and model size), e.g. `quick`. */
   preset: string;
   lr: number;
   seed: number;
-  /** Training samples scored (a seeded subset of the training set). */
+  /** Training samples scored: a seeded subset of the training set (stream `scored-train`). */
   nScored: number;
   /** Queries: the first `nQueries` examples of the setting's test set. */
   nQueries: number;
+}
+
+/** One cell of a fidelity grid: an attribution cell and the estimators compared on it. */
+export interface FidelityCell extends AttributionCell {
   estimators: EstimatorSpec[];
   occurrence?: Occurrence;
   divisor?: 'original' | 'remaining';

@@ -32,7 +32,7 @@ import { column, fromJSON, toJSON, type ScoreMatrix } from '../analysis/score-ma
 import { pearson, perQuery, spearman } from '../analysis/metrics.ts';
 import { bootstrapCI } from '../analysis/stats.ts';
 import { writeResultFiles } from './results.ts';
-import type { EstimatorSpec } from './fidelity.ts';
+import type { AttributionCell, EstimatorSpec } from './fidelity.ts';
 
 /** Absolute path of the repository root (this file is lib/experiments/quickstart.ts). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -40,19 +40,7 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 /** Default cache root, shared with every fidelity experiment. */
 export const DEFAULT_CACHE_DIR = path.join(REPO_ROOT, 'results', 'cache');
 
-/** One attribution cell: what is trained, which samples are scored, which queries are asked. */
-export interface AttributionCell {
-  /** Setting name (lib/settings), e.g. `mlp`. */
-  setting: string;
-  /** The setting's own preset (data and model size), e.g. `quick`. */
-  preset: string;
-  lr: number;
-  seed: number;
-  /** Training samples scored: a seeded subset (stream `scored-train`, as fidelity.ts). */
-  nScored: number;
-  /** Queries: the first `nQueries` examples of the setting's test set. */
-  nQueries: number;
-}
+export type { AttributionCell } from './fidelity.ts';
 
 /** A trained cell, ready to be attributed. */
 export interface PreparedCell {
