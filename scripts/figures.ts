@@ -29,6 +29,7 @@ import { saveFigure } from '../lib/plot/write.ts';
 import type { PlotlyMode } from '../lib/plot/html.ts';
 import { writeIndex } from './figure-index.ts';
 import { headlines, selectedExperiments } from './summary.ts';
+import { checkPresetName, eachFlag, listOf } from './flags.ts';
 
 /** What to do. */
 export type FigureCommand = 'build' | 'render' | 'index' | 'list-experiments';
@@ -80,15 +81,9 @@ export function parseFigureFlags(args: string[]): FigureFlags {
     if (!allowed.includes(v as T)) throw new Error(`${flag} must be ${allowed.join(', ')}; got '${v}'`);
     return v as T;
   };
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i];
-    const value = () => {
-      const v = rest[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
-      return v;
-    };
+  eachFlag(rest, (a, value) => {
     if (a === '--preset') o.preset = value();
-    else if (a === '--only') o.only = value().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a === '--only') o.only = listOf(value());
     else if (a === '--html') o.html = oneOf(a, value(), ['relative', 'inline', 'none'] as const);
     else if (a === '--allow-pending') o.allowPending = true;
     else if (a === '--list-experiments') o.listExperiments = true;
@@ -98,12 +93,13 @@ export function parseFigureFlags(args: string[]): FigureFlags {
     else if (a === '--png-from') o.pngFrom = oneOf(a, value(), ['html', 'svg'] as const);
     else if (a === '--engine') o.engine = oneOf(a, value(), ['auto', 'playwright', 'cli'] as const);
     else if (a === '--require-png') o.requirePng = true;
-    else throw new Error(`unknown flag '${a}'; ${USAGE}`);
-  }
+    else return false;
+    return true;
+  }, USAGE);
   if (o.listExperiments) o.command = 'list-experiments';
   if (o.command === 'render') o.png = true;
   if (o.command === 'index') o.index = true;
-  if (!/^[a-z][a-z0-9-]*$/.test(o.preset)) throw new Error(`--preset must be a preset name, got '${o.preset}'`);
+  checkPresetName(o.preset);
   return o;
 }
 

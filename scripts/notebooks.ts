@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { FINDINGS, selectFindings, type Finding } from '../lib/plot/catalog.ts';
 import { figuresDir } from '../lib/plot/paths.ts';
 import { notebookProblems, parseSource, serializeNotebook, toNotebook, type Notebook } from './ipynb.ts';
+import { checkPresetName, eachFlag, listOf } from './flags.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NOTEBOOKS = path.join(ROOT, 'notebooks');
@@ -234,23 +235,18 @@ export interface RunOptions {
 /** Parses `--preset`, `--only`, `--timeout`, `--no-run`, `--allow-pending`. */
 export function parseRunFlags(args: string[]): RunOptions {
   const o: RunOptions = { preset: process.env.FTDA_PRESET || 'quick', timeout: 900, allowPending: false, noRun: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
-      return v;
-    };
+  eachFlag(args, (a, value) => {
     if (a === '--preset') o.preset = value();
-    else if (a === '--only') o.only = value().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a === '--only') o.only = listOf(value());
     else if (a === '--timeout') {
       o.timeout = Number(value());
       if (!(o.timeout > 0)) throw new Error('--timeout must be a positive number of seconds (per cell)');
     } else if (a === '--allow-pending') o.allowPending = true;
     else if (a === '--no-run') o.noRun = true;
-    else throw new Error(`unknown flag '${a}'; run flags: --preset NAME --only 01,02 --timeout SECONDS --no-run --allow-pending`);
-  }
-  if (!/^[a-z][a-z0-9-]*$/.test(o.preset)) throw new Error(`--preset must be a preset name, got '${o.preset}'`);
+    else return false;
+    return true;
+  }, 'run flags: --preset NAME --only 01,02 --timeout SECONDS --no-run --allow-pending');
+  checkPresetName(o.preset);
   return o;
 }
 

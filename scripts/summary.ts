@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { EXPERIMENTS, selectFindings } from '../lib/plot/catalog.ts';
 import { projectPath } from '../lib/plot/paths.ts';
 import { experimentCommand, readResults, ResultsNotFoundError } from '../lib/plot/results.ts';
+import { checkPresetName, eachFlag, listOf } from './flags.ts';
 
 /** One headline number. */
 export interface Headline {
@@ -242,20 +243,15 @@ export interface SummaryFlags {
 /** Parses `--preset`, `--only`, `--out`, `--json`. */
 export function parseSummaryFlags(args: string[]): SummaryFlags {
   const o: SummaryFlags = { preset: process.env.FTDA_PRESET || 'quick', out: '', json: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
-      return v;
-    };
+  eachFlag(args, (a, value) => {
     if (a === '--preset') o.preset = value();
-    else if (a === '--only') o.only = value().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a === '--only') o.only = listOf(value());
     else if (a === '--out') o.out = value();
     else if (a === '--json') o.json = true;
-    else throw new Error(`unknown flag '${a}'; flags: --preset NAME --only LIST --out DIR|none --json`);
-  }
-  if (!/^[a-z][a-z0-9-]*$/.test(o.preset)) throw new Error(`--preset must be a preset name, got '${o.preset}'`);
+    else return false;
+    return true;
+  }, 'flags: --preset NAME --only LIST --out DIR|none --json');
+  checkPresetName(o.preset);
   if (o.out === '') o.out = projectPath('results', 'reproduce', o.preset);
   else if (o.out === 'none') o.out = null;
   return o;
