@@ -95,6 +95,14 @@ const MISMATCH_SHAPE = '{setting, lr, estimator, metric, mean, lo, hi, seeds}';
  * Figure 1 — optimizer mismatch: fidelity (mean over seeds, 95% CI) of each estimator against TSLOO,
  * grouped by setting × learning rate. Name `01_optimizer_mismatch_<metric>`.
  */
+/** "mean over seeds 0, 1, 2", or, when groups were computed with different seeds, how many each has. */
+function seedsNote(rows: Record<string, unknown>[], all: number[]): string {
+  const per = new Set(rows.map((r) => (Array.isArray(r.seeds) ? (r.seeds as number[]).join(',') : '')));
+  if (per.size <= 1) return `mean over seeds ${all.join(', ') || '?'}`;
+  const counts = rows.map((r) => (Array.isArray(r.seeds) ? (r.seeds as number[]).length : 0));
+  return `mean over each group's seeds (${Math.min(...counts)}–${Math.max(...counts)} per group; see the data file)`;
+}
+
 /** Labels of the partial-accounting ablations (`AdamW-influence (no bias corr.)` etc., optimizer-mismatch.ts). */
 export function isAblationLabel(label: string): boolean {
   return /\((no bias corr\.|v frozen|no momentum)\)$/.test(label);
@@ -113,7 +121,7 @@ export function optimizerMismatchFigure(summary: TidySummary, o: BuildOptions = 
     { x: (r) => `${r.setting}${r.optimizer === 'sgd' ? ' · SGD run' : ''}\nlr ${formatExp(numberOf(r, 'lr'))}`, series: 'estimator', y: 'mean', lo: 'lo', hi: 'hi' },
     {
       title: `Optimizer mismatch: fidelity to TSLOO (${metricName(metric)})`,
-      subtitle: `preset ${presetOf(summary, rows)} · mean over seeds ${seeds.join(', ') || '?'} · error bars: 95% bootstrap CI over (seed, query)`,
+      subtitle: `preset ${presetOf(summary, rows)} · ${seedsNote(rows, seeds)} · error bars: 95% bootstrap CI over (seed, query)`,
       xLabel: 'setting · learning rate (AdamW runs unless marked SGD)',
       yLabel: `${metricName(metric)} with TSLOO`,
       valueLabels: 'fixed2',
