@@ -29,7 +29,7 @@
 // seed. See `FINAL_MODEL_PRESETS` in `lib/experiments/final-model.ts`. The preset comes from `FTDA_PRESET`.
 
 // %%
-import { displayFigure, displayTable, ensureResults, finalModelFigure, formatTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
+import { displayFigure, displayTable, ensureResults, finalModelFigures, formatTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
 
 const PRESET = presetFromEnv(); // FTDA_PRESET, default quick
 const EXPERIMENT = 'final-model';
@@ -43,15 +43,16 @@ console.log(`preset ${PRESET}`);
 await ensureResults(EXPERIMENT, PRESET, () => import('../lib/experiments/final-model.ts'), (m, p) => m.runFinalModel(p));
 
 // %% [markdown]
-// ## The figure
-// Agreement with further training against further-training epochs, one line per (dataset, variant, method); bands are
-// 95% CIs over test instances.
+// ## The figures
+// Agreement with further training against further-training epochs, one figure per further-training optimizer
+// (SGD, then AdamW). Colour is the method, a dashed line the second dataset; bands are 95% CIs over test instances.
 
 // %%
 const { summary, source } = readResults<TidySummary>(EXPERIMENT, PRESET);
-const figure = finalModelFigure(summary, { source });
-console.log(`wrote ${saveFigure(figure, { html: 'relative' }).svg}`);
-await displayFigure(figure.spec, { plotly: true });
+for (const figure of finalModelFigures(summary, { source })) {
+  console.log(`wrote ${saveFigure(figure, { html: 'relative' }).svg}`);
+  await displayFigure(figure.spec, { plotly: true });
+}
 
 // %% [markdown]
 // ## Key numbers

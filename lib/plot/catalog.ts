@@ -15,7 +15,7 @@ import {
   customEstimatorFdFigure,
   customEstimatorSpearmanFigure,
   errorDecompositionFigure,
-  finalModelFigure,
+  finalModelFigures,
   optimizerMismatchFigure,
   quickstartScatterFigure,
   selectionBestKFigure,
@@ -100,10 +100,10 @@ export const FINDINGS: Finding[] = [
     notebook: '05_final_model_only',
     title: 'Final-model-only attribution vs further training',
     experiments: ['final-model'],
-    figures: ['05_final_model_only_agreement'],
+    figures: ['05_final_model_only_agreement_sgd', '05_final_model_only_agreement_adamw'],
     build(preset) {
       const [s, o] = load('final-model', preset);
-      return [finalModelFigure(s, o)];
+      return finalModelFigures(s, o);
     },
   },
   {

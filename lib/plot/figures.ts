@@ -371,7 +371,16 @@ function epochsFigure(summary: TidySummary, o: EpochsOptions, what: string, name
   const banded = semBand ? rows.map((r) => ({ ...r, lo: numberOf(r, y) - numberOf(r, 'sem'), hi: numberOf(r, y) + numberOf(r, 'sem') })) : rows;
   const spec = lineFromRows(
     banded,
-    { x, y, series: varyingLabel(rows, ['dataset', 'variant', who], [who]), lo: ci || semBand ? 'lo' : undefined, hi: ci || semBand ? 'hi' : undefined },
+    {
+      x,
+      y,
+      series: varyingLabel(rows, ['dataset', 'variant', who], [who]),
+      lo: ci || semBand ? 'lo' : undefined,
+      hi: ci || semBand ? 'hi' : undefined,
+      // one colour per method, dashes for the second dataset (or variant), so 12 lines stay readable
+      colorBy: who,
+      dashBy: varyingLabel(rows, ['dataset', 'variant']),
+    },
     {
       title,
       subtitle: `preset ${presetOf(summary, rows)}${ci ? ' · bands: 95% CI' : semBand ? ' · bands: ± 1 s.e.m. over seeds' : ''}`,
@@ -383,9 +392,29 @@ function epochsFigure(summary: TidySummary, o: EpochsOptions, what: string, name
   return { name, spec, data: data(o, rows) };
 }
 
-/** Figure 5 — final-model-only attribution: agreement with further training vs epochs. Name `05_final_model_only_agreement`. */
+/**
+ * Figure 5 — final-model-only attribution: agreement with further training vs epochs, all rows matching
+ * `o.where` in one figure. Name `05_final_model_only_agreement`. {@link finalModelFigures} splits it by variant.
+ */
 export function finalModelFigure(summary: TidySummary, o: EpochsOptions = {}): BuiltFigure {
   return epochsFigure(summary, o, 'final-model figure', '05_final_model_only_agreement', 'Final-model-only attribution vs further training', `agreement (${metricName(o.metric ?? 'spearman')})`);
+}
+
+/** The further-training optimizers (`variant` column) that figure 5 is split by, in the file's order. */
+export const FINAL_MODEL_VARIANTS = ['sgd', 'adamw'] as const;
+
+/**
+ * Figure 5, one figure per further-training optimizer (`variant`): six methods × two datasets already make
+ * twelve lines, and both optimizers in one plot (24) cannot be read. Names `05_final_model_only_agreement_<variant>`;
+ * a variant without rows is an error naming the variants the file has.
+ */
+export function finalModelFigures(summary: TidySummary, o: EpochsOptions = {}): BuiltFigure[] {
+  const have = new Set(rowsOf(summary, 'final-model figure', EPOCHS_SHAPE).map((r) => String(r.variant)));
+  return FINAL_MODEL_VARIANTS.map((v) => {
+    if (!have.has(v)) throw new Error(`final-model figure: no rows with variant '${v}' (the file has: ${[...have].join(', ')})`);
+    const f = epochsFigure(summary, { ...o, where: { ...o.where, variant: v } }, 'final-model figure', `05_final_model_only_agreement_${v}`, `Final-model-only attribution vs further training with ${v === 'sgd' ? 'SGD' : 'AdamW'}`, `agreement (${metricName(o.metric ?? 'spearman')})`);
+    return f;
+  });
 }
 
 /** Figure 6a — ACC-SGD-IE vs SGD-IE fidelity to TSLOO vs number of epochs. Name `06_accumulative_sgd_acc_vs_sgd_ie`. */

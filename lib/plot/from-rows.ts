@@ -119,18 +119,28 @@ export interface LineMapping {
   hi?: string;
   where?: Record<string, unknown>;
   seriesOrder?: string[];
+  /** Series with the same label here share a colour (default: one colour per series). */
+  colorBy?: Column;
+  /** Series whose label here is not the first one seen are dashed. */
+  dashBy?: Column;
 }
 
 /** Lines: one per distinct `series` (or a single unnamed one), points sorted by x. */
 export function lineFromRows(rows: Row[], m: LineMapping, base: FigureBase & Pick<LineFigure, 'xLog' | 'yLog' | 'yDomain' | 'markers'>): LineFigure {
   const rs = where(rows, m.where);
-  requireColumns(rs, [m.x, m.y, ...columnsOf(m.series), m.lo, m.hi], `line chart '${base.title}'`);
+  requireColumns(rs, [m.x, m.y, ...columnsOf(m.series), ...columnsOf(m.colorBy), ...columnsOf(m.dashBy), m.lo, m.hi], `line chart '${base.title}'`);
   const names = m.series ? orderedLabels(rs, m.series, m.seriesOrder) : [''];
+  const colors = m.colorBy ? orderedLabels(rs, m.colorBy) : [];
+  const dashes = m.dashBy ? orderedLabels(rs, m.dashBy) : [];
   return {
     kind: 'line',
     ...base,
     series: names.map((name) => {
       const pts = rs.filter((r) => !m.series || labelOf(r, m.series) === name).sort((a, b) => numberOf(a, m.x) - numberOf(b, m.x));
+      const style = {
+        ...(m.colorBy && pts.length ? { color: colors.indexOf(labelOf(pts[0], m.colorBy)) } : {}),
+        ...(m.dashBy && pts.length && dashes.indexOf(labelOf(pts[0], m.dashBy)) > 0 ? { dash: true } : {}),
+      };
       pts.forEach((r, i) => {
         if (!Number.isFinite(numberOf(r, m.x))) throw new Error(`line chart '${base.title}': column '${m.x}' must be numeric, got ${JSON.stringify(r[m.x])}`);
         if (i && numberOf(pts[i - 1], m.x) === numberOf(r, m.x)) throw new Error(`line chart '${base.title}': two rows at ${m.x} = ${r[m.x]}${name ? ` in series '${name}'` : ''} (narrow them with 'where')`);
@@ -140,6 +150,7 @@ export function lineFromRows(rows: Row[], m: LineMapping, base: FigureBase & Pic
         x: pts.map((r) => numberOf(r, m.x)),
         y: pts.map((r) => nullable(numberOf(r, m.y))),
         ...(m.lo && m.hi ? { lo: pts.map((r) => nullable(numberOf(r, m.lo!))), hi: pts.map((r) => nullable(numberOf(r, m.hi!))) } : {}),
+        ...style,
       };
     }),
   };

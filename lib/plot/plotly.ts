@@ -8,7 +8,7 @@ import { seriesColor, viridisStops } from './colors.ts';
 import { FONT } from './svg-frame.ts';
 import { formatValue } from './scale.ts';
 import { scatterFit, scatterPoints } from './svg-scatter.ts';
-import { toNum, validateSpec, type FigureSpec, type MaybeNumber } from './spec.ts';
+import { figureHeight, toNum, validateSpec, type FigureSpec, type MaybeNumber } from './spec.ts';
 
 /** A Plotly figure: plain JSON. */
 export interface PlotlySpec {
@@ -32,7 +32,7 @@ function baseLayout(spec: FigureSpec): Record<string, unknown> {
     title: { text: title, x: 0.02, xanchor: 'left' },
     font: { family: FONT, size: 12, color: '#222222' },
     width: spec.width ?? 760,
-    height: spec.height ?? 420,
+    height: figureHeight(spec),
     paper_bgcolor: '#ffffff',
     plot_bgcolor: '#ffffff',
     margin: { t: spec.subtitle ? 70 : 50, l: 70, r: 20, b: spec.note ? 100 : 60 },
@@ -77,13 +77,13 @@ export function toPlotly(spec: FigureSpec): PlotlySpec {
     case 'line': {
       const data: Record<string, unknown>[] = [];
       spec.series.forEach((s, i) => {
-        const color = seriesColor(i);
+        const color = seriesColor(s.color ?? i);
         if (s.lo && s.hi) {
           // CI band: the lower edge, then the upper edge filled down to it
           data.push({ type: 'scatter', mode: 'lines', x: s.x, y: s.lo.map(nul), line: { width: 0, color }, legendgroup: s.name, showlegend: false, hoverinfo: 'skip', name: `${s.name} (CI low)` });
           data.push({ type: 'scatter', mode: 'lines', x: s.x, y: s.hi.map(nul), line: { width: 0, color }, fill: 'tonexty', fillcolor: rgba(color, 0.16), legendgroup: s.name, showlegend: false, hoverinfo: 'skip', name: `${s.name} (CI high)` });
         }
-        data.push({ type: 'scatter', mode: spec.markers === false ? 'lines' : 'lines+markers', name: s.name, x: s.x, y: s.y.map(nul), line: { color, width: 2 }, marker: { color, size: 6 }, legendgroup: s.name, connectgaps: false });
+        data.push({ type: 'scatter', mode: spec.markers === false ? 'lines' : 'lines+markers', name: s.name, x: s.x, y: s.y.map(nul), line: { color, width: 2, ...(s.dash ? { dash: 'dash' } : {}) }, marker: { color, size: 6 }, legendgroup: s.name, connectgaps: false });
       });
       return { data, layout: { ...layout, xaxis: axis(spec.xLabel, spec.xLog), yaxis: axis(spec.yLabel, spec.yLog, spec.yDomain ? { range: spec.yLog ? spec.yDomain.map(Math.log10) : spec.yDomain } : {}) } };
     }

@@ -20,7 +20,7 @@ export interface FigureBase {
   description?: string;
   xLabel?: string;
   yLabel?: string;
-  /** Pixel size of the SVG (default 760 × 420). */
+  /** Pixel size (default 760 × {@link figureHeight}: 420, taller for long legends). */
   width?: number;
   height?: number;
   /** A footnote under the plot (e.g. the results file it was read from). */
@@ -60,6 +60,10 @@ export interface LineSeries {
   y: MaybeNumber[];
   lo?: MaybeNumber[];
   hi?: MaybeNumber[];
+  /** Palette index of the colour (default: the series' position), so related series can share a colour. */
+  color?: number;
+  /** Draw the line dashed (a second grouping next to colour, e.g. dataset). */
+  dash?: boolean;
 }
 
 /** Lines with markers over a numeric x (optionally log10), CI bands, gaps at missing values. */
@@ -115,6 +119,16 @@ export function toNum(v: MaybeNumber | undefined): number {
 
 function checkLength(what: string, arr: unknown[] | undefined, n: number): void {
   if (arr && arr.length !== n) throw new Error(`${what}: expected ${n} entries, got ${arr.length}`);
+}
+
+/**
+ * The figure's pixel height: `spec.height`, else 420 grown so the legend fits beside the plot without
+ * scrolling (Plotly draws about 29 px per entry at this font and keeps about 170 px for title, axis and note).
+ */
+export function figureHeight(spec: FigureSpec): number {
+  if (spec.height !== undefined) return spec.height;
+  const entries = spec.kind === 'heatmap' ? 0 : spec.series.length;
+  return Math.max(420, 190 + 30 * entries);
 }
 
 /**

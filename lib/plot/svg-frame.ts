@@ -6,7 +6,7 @@
  */
 import { el, esc, hashId, num, textEl, textWidth } from './svg.ts';
 import type { Scale } from './scale.ts';
-import { describeSpec, type FigureSpec } from './spec.ts';
+import { describeSpec, figureHeight, type FigureSpec } from './spec.ts';
 
 /** Sans-serif stack that looks native on every platform and in Jupyter. */
 export const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
@@ -61,7 +61,7 @@ export function legendWidth(names: string[]): number {
 /** Margins and the plot rectangle for `spec` given the labels it will draw. */
 export function layoutFrame(spec: FigureSpec, needs: FrameNeeds): Frame {
   const width = spec.width ?? 760;
-  const height = spec.height ?? 420;
+  const height = figureHeight(spec);
   const top = 14 + 20 + (spec.subtitle ? 18 : 0) + 12;
   const tickW = Math.max(0, ...needs.yTickLabels.map((l) => textWidth(l, TICK_FONT)));
   const left = 12 + (spec.yLabel ? 20 : 0) + tickW + 8;

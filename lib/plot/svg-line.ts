@@ -54,7 +54,7 @@ export function renderLineSvg(spec: LineFigure): string {
   const lines: string[] = [];
   const points: string[] = [];
   spec.series.forEach((s, si) => {
-    const color = seriesColor(si);
+    const color = seriesColor(s.color ?? si);
     const yv = s.y.map(toNum);
     if (s.lo && s.hi) {
       const lo = s.lo.map(toNum);
@@ -70,7 +70,7 @@ export function renderLineSvg(spec: LineFigure): string {
     for (const [a, b] of runs(s.x.length, (i) => usable(yv[i], spec.yLog))) {
       let d = '';
       for (let i = a; i < b; i++) d += `${i === a ? 'M' : 'L'}${num(x.map(s.x[i]))} ${num(y.map(yv[i]))}`;
-      lines.push(el('path', { class: 'line', 'data-series': s.name, d, fill: 'none', stroke: color, 'stroke-width': 2, 'stroke-linejoin': 'round' }));
+      lines.push(el('path', { class: 'line', 'data-series': s.name, d, fill: 'none', stroke: color, 'stroke-width': 2, 'stroke-linejoin': 'round', ...(s.dash ? { 'stroke-dasharray': '6 4' } : {}) }));
     }
     if (spec.markers !== false) {
       s.x.forEach((xi, i) => {
@@ -93,6 +93,6 @@ export function renderLineSvg(spec: LineFigure): string {
     el('g', { class: 'lines', 'clip-path': clip.ref }, lines),
     el('g', { class: 'points' }, points),
   ];
-  if (named) body.push(legend(spec.series.map((s, i) => ({ name: s.name, color: seriesColor(i), shape: 'line' as const })), f));
+  if (named) body.push(legend(spec.series.map((s, i) => ({ name: s.name, color: seriesColor(s.color ?? i), shape: s.dash ? ('dash' as const) : ('line' as const) })), f));
   return svgDocument(spec, f, body);
 }

@@ -12,6 +12,7 @@ import {
   customEstimatorSpearmanFigure,
   errorDecompositionFigure,
   finalModelFigure,
+  finalModelFigures,
   optimizerMismatchFigure,
   quickstartScatterFigure,
   selectionBestKFigure,
@@ -87,7 +88,11 @@ const selection = {
 } as TidySummary;
 const finalModel: TidySummary = {
   preset: 'quick',
-  rows: ['Grad-Dot', 'IF (CG)'].flatMap((method) => [1, 2, 5].flatMap((epoch) => ['cosine', 'spearman'].map((metric) => ({ dataset: 'adult', variant: 'sgd', epoch, method, metric, mean: 0.9 / epoch, sem: 0.01, lo: 0.8 / epoch, hi: 1 / epoch, nQueries: 10, skipped: 0, seeds: 2 })))),
+  rows: ['sgd', 'adamw'].flatMap((variant) =>
+    ['adult', 'mnist'].flatMap((dataset) =>
+      ['Grad-Dot', 'IF (CG)'].flatMap((method) => [1, 2, 5].flatMap((epoch) => ['cosine', 'spearman'].map((metric) => ({ dataset, variant, epoch, method, metric, mean: 0.9 / epoch, sem: 0.01, lo: 0.8 / epoch, hi: 1 / epoch, nQueries: 10, skipped: 0, seeds: 2 })))),
+    ),
+  ),
 };
 const acc: TidySummary = {
   preset: 'quick',
@@ -128,7 +133,7 @@ test('every finding builder yields the figure names its catalogue entry promises
     '02_taylor_error': [taylorErrorHeatmap(taylor), taylorProxyScatter(taylor)].map((f) => f.name),
     '03_error_decomposition': [errorDecompositionFigure(decomposition)].map((f) => f.name),
     '04_lookahead_selection': [selectionValLossFigure(selection), selectionBestKFigure(selection)].map((f) => f.name),
-    '05_final_model_only': [finalModelFigure(finalModel)].map((f) => f.name),
+    '05_final_model_only': finalModelFigures(finalModel).map((f) => f.name),
     '06_accumulative_sgd': [accVsSgdFigure(acc), cleansingFigure(cleansing)].map((f) => f.name),
     '07_add_your_estimator': [customEstimatorSpearmanFigure(custom), customEstimatorFdFigure(custom)].map((f) => f.name),
   };
@@ -215,10 +220,21 @@ test('selection: loss vs numeric K per LR; best K per LR from the summary', () =
 });
 
 test('epochs figures: spearman rows, CI bands (or ± s.e.m. when present), one line per method', () => {
-  const f = finalModelFigure(finalModel).spec as LineFigure;
+  const f = finalModelFigure(finalModel, { where: { dataset: 'adult', variant: 'sgd' } }).spec as LineFigure;
   assert.deepEqual(f.series.map((s) => s.name), ['Grad-Dot', 'IF (CG)']);
   assert.deepEqual(f.series[0].x, [1, 2, 5]);
   assert.ok(f.series[0].lo && f.series[0].hi);
+  // split by variant; within one, colour = method and the second dataset dashed
+  const [sgd, adamw] = finalModelFigures(finalModel).map((b) => b.spec as LineFigure);
+  assert.match(sgd.title, /with SGD$/);
+  assert.match(adamw.title, /with AdamW$/);
+  assert.deepEqual(sgd.series.map((s) => [s.name, s.color, s.dash ?? false]), [
+    ['adult · Grad-Dot', 0, false],
+    ['adult · IF (CG)', 1, false],
+    ['mnist · Grad-Dot', 0, true],
+    ['mnist · IF (CG)', 1, true],
+  ]);
+  assert.throws(() => finalModelFigures({ rows: (finalModel.rows as Record<string, unknown>[]).filter((r) => r.variant === 'sgd') }), /no rows with variant 'adamw' \(the file has: sgd\)/);
   const a = accVsSgdFigure(acc).spec as LineFigure;
   assert.deepEqual(a.series.map((s) => s.name), ['ACC-SGD-IE', 'SGD-IE']);
   assert.equal(a.series[0].lo, undefined, 'no band: no lo/hi and sem is null (one seed)');

@@ -41,6 +41,11 @@ test('line: CI band traces before the line, log axis type', () => {
   assert.deepEqual((p.data[2] as { y: unknown[] }).y, [1, null]);
   assert.equal((p.layout.xaxis as { type: string }).type, 'log');
   assert.equal((p.layout.yaxis as { type: string }).type, 'linear');
+  const styled = toPlotly({ kind: 'line', title: 's', series: [{ name: 'a', x: [1], y: [1] }, { name: 'b', x: [1], y: [2], color: 0, dash: true }] });
+  const [a, b] = styled.data as { line: { color: string; dash?: string } }[];
+  assert.equal(b.line.color, a.line.color);
+  assert.equal(b.line.dash, 'dash');
+  assert.equal(a.line.dash, undefined);
 });
 
 test('heat map: log10 colours, raw-value text', () => {

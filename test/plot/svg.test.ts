@@ -130,6 +130,26 @@ test('line chart: markers per finite value, a gap splits the line and band, log 
   assert.equal(renderSvg(spec), renderSvg(structuredClone(spec)));
 });
 
+test('line chart: a series may borrow another colour and be dashed; the legend shows both', () => {
+  const spec: LineFigure = {
+    kind: 'line',
+    title: 'styles',
+    series: [
+      { name: 'a · m1', x: [1, 2], y: [1, 2] },
+      { name: 'a · m2', x: [1, 2], y: [2, 3] },
+      { name: 'b · m1', x: [1, 2], y: [0, 1], color: 0, dash: true },
+    ],
+  };
+  const root = parseXml(renderSvg(spec));
+  const stroke = (name: string) => byClass(root, 'line').find((l) => l.attrs['data-series'] === name)!.attrs;
+  assert.equal(stroke('b · m1').stroke, stroke('a · m1').stroke, 'colour index 0 = the first series colour');
+  assert.notEqual(stroke('a · m2').stroke, stroke('a · m1').stroke);
+  assert.ok(stroke('b · m1')['stroke-dasharray'], 'dashed');
+  assert.equal(stroke('a · m1')['stroke-dasharray'], undefined);
+  const legendLines = findAll(byClass(root, 'legend')[0], (n) => n.name === 'line');
+  assert.equal(legendLines.filter((l) => l.attrs['stroke-dasharray']).length, 1, 'one dashed legend mark');
+});
+
 test('heat map: one cell per (row, column) with its label, missing cells grey, a referenced colour bar', () => {
   const spec: HeatmapFigure = {
     kind: 'heatmap',
