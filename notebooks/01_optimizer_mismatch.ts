@@ -29,7 +29,15 @@
 // CNN, GPT-2-architecture and Llama-architecture settings are CPU-sized models (CNN 100 scored samples, GPT-2 and
 // Llama 50) with 64 queries for TSLOO and the cheap estimators. There the two exact sweeps (SGD-influence,
 // AdamW-influence exact), which cost one Hessian-vector product per query per step (0.8–2.5 s each here), score the
-// first 16 (CNN) or 8 (transformers) queries, and their gain is paired on those. The `quick` preset (the default, sized for CI) runs one LR and one seed per setting on a handful of
+// first 16 (CNN) or 8 (transformers) queries, and their gain is paired on those.
+//
+// **Why ACC-SGD-IE has no bar here.** The MLP and CNN runs are one epoch, so every sample occurs once, and there
+// ACC-SGD-IE equals SGD-influence exactly (`test/estimators/acc-sgd-ie.test.ts` checks this). On the multi-epoch
+// transformer runs it needs one adjoint per (scored sample, query) where a sample recurs, which costs about 30 times
+// the SGD-influence sweep at 50 scored samples (several CPU-hours per cell). Notebook 06 measures ACC-SGD-IE against
+// SGD-IE on multi-epoch runs, where the two differ.
+//
+// The `quick` preset (the default, sized for CI) runs one LR and one seed per setting on a handful of
 // samples: enough to exercise every code path, not to reproduce the paper's numbers. The next cell prints the exact
 // grid (`MISMATCH_PRESETS`). The preset comes from `FTDA_PRESET` (`quick`, `full`).
 

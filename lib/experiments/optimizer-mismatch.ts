@@ -15,6 +15,11 @@
  * 8 (GPT-2, Llama) (`maxQueries`); their relative gain is paired on those queries. The GGN ablation is MLP-only in `full`. A GPU
  * backend removes the reason for both cuts.
  *
+ * **ACC-SGD-IE is not a column.** The MLP and CNN runs are one epoch, where ACC-SGD-IE equals SGD-influence
+ * exactly (acc-sgd-ie.ts; tested). On the multi-epoch transformer runs it carries one adjoint per recurring
+ * (scored sample, query), ≈ 1 + n_scored·(live fraction) ≈ 30× the SGD sweep at 50 samples. It is compared
+ * with SGD-IE where they differ, in `acc-epochs`.
+ *
  * Both presets also hold the **SGD control** (the MLP trained with plain SGD at LR 0.1: there SGD-influence is the
  * matched estimator, compared with TracIn) and, on the MLP, the **ablations of partial AdamW accounting**
  * (no bias correction; v frozen; momentum ignored — `ablationEstimators`, on the first 100 queries in `full`).
