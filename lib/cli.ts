@@ -57,7 +57,7 @@ commands:
                    --budget SECONDS: no new cached cell after that; rerun to resume),
                    taylor-error (also takes --steps 10,25 and --settings mlp,cnn), error-decomposition (--settings),
                    quickstart, custom-estimator (notebooks 00 and 07: --preset, --backend only)
-            --preset quick|full         (default quick)
+            --preset quick|full|paper   (default quick; paper: optimizer-mismatch, GPU backend + checkpoints for gpt2/llama)
             --lrs 1e-3,1e-4             restrict the preset's learning rates
             --seeds 0,1,2               restrict the preset's seeds
             --backend ${BACKEND_CHOICES.join('|')}

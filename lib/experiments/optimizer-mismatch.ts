@@ -5,7 +5,9 @@
  * Presets: `quick` (CI: every setting's quick preset, one LR, one seed; MLP 40 × 40, the CNN, GPT-2 and
  * Llama cells tiny), `full` (MLP 200 scored samples × 500 queries, LR ∈ {1e-3, 1e-4, 1e-5}; CNN 100 × 64,
  * LR ∈ {1e-3, 1e-4}; GPT-2 50 blocks × 64 queries, LR ∈ {1e-4, 5e-5, 1e-5} (the paper's GPT-2 grid); Llama
- * 50 × 64, LR ∈ {1e-3, 1e-4}; seeds 0–2).
+ * 50 × 64, LR ∈ {1e-3, 1e-4}; seeds 0–2), `paper` (GPT-2 124M and Llama 3.2-1B from user checkpoints, the CIFAR
+ * CNN at 4,000 / 1,000, the MLP as in `full`; every query scored by every estimator; needs a GPU backend for the
+ * transformer rows and says so at once without one — `--settings mlp,cnn` runs the rest on a CPU).
  *
  * **Why the CNN and transformer cells score fewer queries with the exact sweeps.** SGD-influence and
  * AdamW-influence (exact) carry one adjoint per query and cost one HVP per query per step. Measured on the
@@ -114,6 +116,21 @@ export const MISMATCH_PRESETS: Record<string, MismatchPreset> = {
       { setting: 'cnn', preset: 'full', lrs: [1e-3, 1e-4], nScored: 100, nQueries: 64, estimators: costBoundEstimators(16) },
       { setting: 'gpt2', preset: 'full', lrs: [1e-4, 5e-5, 1e-5], nScored: 50, nQueries: 64, estimators: costBoundEstimators(8) },
       { setting: 'llama', preset: 'full', lrs: [1e-3, 1e-4], nScored: 50, nQueries: 64, estimators: costBoundEstimators(8) },
+    ],
+    seeds: [0, 1, 2],
+    estimators: MISMATCH_ESTIMATORS,
+  },
+  // The paper-scale grid, for a GPU backend (README, Engine). The transformer rows come first: without the
+  // tensorflow backend or the checkpoints, the run stops at once with the setting's message naming both.
+  // Every estimator scores every query. GPT-2: the [DL-fid] Appendix D.1 counts (50 blocks, first 64 of the
+  // validation blocks). Llama 3.2-1B's LR grid and counts are not published (papers.md §1.11); ours are a choice.
+  paper: {
+    grids: [
+      { setting: 'gpt2', preset: 'paper', lrs: [1e-4, 5e-5, 1e-5], nScored: 50, nQueries: 64, estimators: MISMATCH_ESTIMATORS.filter((e) => e.options?.curvature !== 'ggn') },
+      { setting: 'llama', preset: 'paper', lrs: [1e-4, 1e-5], nScored: 50, nQueries: 64, estimators: MISMATCH_ESTIMATORS.filter((e) => e.options?.curvature !== 'ggn') },
+      { setting: 'cnn', preset: 'paper', lrs: [1e-3, 1e-4], nScored: 100, nQueries: 200 },
+      { setting: 'mlp', preset: 'paper', lrs: [1e-3, 1e-4, 1e-5], nScored: 200, nQueries: 500, estimators: [...MISMATCH_ESTIMATORS, ...ablationEstimators()] },
+      { setting: 'mlp', preset: 'paper', lrs: [0.1], nScored: 200, nQueries: 500, optimizer: 'sgd', estimators: SGD_CONTROL_ESTIMATORS },
     ],
     seeds: [0, 1, 2],
     estimators: MISMATCH_ESTIMATORS,

@@ -94,3 +94,20 @@ test('relativeGains pairs only the common query prefix of two estimators', () =>
   assert.equal(g[0].n, 2);
   assert.ok(Math.abs(g[0].gain - 1) < 1e-12, `gain ${g[0].gain}`); // (0.5 − 0.25) / 0.25 on the first two only
 });
+
+test('paper preset: transformer rows first; on wasm it stops at once naming the checkpoint and backend, writing no cell', async () => {
+  const p = MISMATCH_PRESETS.paper;
+  assert.deepEqual(p.grids.slice(0, 2).map((g) => `${g.setting}/${g.preset}`), ['gpt2/paper', 'llama/paper']);
+  assert.deepEqual(p.grids[0].lrs, [1e-4, 5e-5, 1e-5], "the paper's GPT-2 grid");
+  for (const g of p.grids) for (const e of g.estimators ?? p.estimators) assert.equal(e.maxQueries, undefined, `${g.setting}: ${e.label} scores every query`);
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ftda-mismatch-paper-'));
+  const saved = process.env.FTDA_GPT2_CHECKPOINT;
+  delete process.env.FTDA_GPT2_CHECKPOINT;
+  try {
+    await assert.rejects(runOptimizerMismatch('paper', { outDir: out, cacheDir: path.join(out, 'cache') }), /GPT-2 124M[\s\S]*FTDA_GPT2_CHECKPOINT/);
+    assert.ok(!fs.existsSync(path.join(out, 'paper', 'cells')), 'no cell written');
+  } finally {
+    if (saved !== undefined) process.env.FTDA_GPT2_CHECKPOINT = saved;
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
