@@ -27,6 +27,12 @@
 // sample. The `quick` preset is therefore a 2 × 2 grid on the quick MLP (LR ∈ {1e-2, 1e-3}, T ∈ {10, 25}, 12 samples ×
 // 16 queries, one seed). `full` is LR ∈ {1e-2, 3e-3, 1e-3, 3e-4, 1e-4} × T ∈ {10, 25, 50, 94} on the paper's MLP, 50 × 100.
 // The grids live in `TAYLOR_PRESETS` in `lib/experiments/taylor-error.ts`. The preset comes from `FTDA_PRESET`.
+//
+// `full` also lists coarser CNN, GPT-2 and Llama rows (`--settings cnn`). They are not computed on the development
+// machine yet, because of cost. The proxy carries one perturbation per scored sample forward, at 2–3 Hessian-vector
+// products per step, and the matched estimator needs one HVP per query per step. At 0.78 s per CNN HVP, the CNN row
+// (24 samples × 32 queries, T ∈ {10, 30, 63}) is about 2.3 h per learning rate on 2 cores. Every phase is cached, so
+// the row can be computed piece by piece.
 
 // %%
 import { displayFigure, displayTable, ensureResults, formatTable, presetFromEnv, readResults, saveFigure, taylorErrorHeatmap, taylorProxyScatter, type TidySummary } from '../lib/plot/index.ts';
