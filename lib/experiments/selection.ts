@@ -41,7 +41,7 @@ import { train } from '../train/trainer.ts';
 import { settingHash } from '../train/setting.ts';
 import { writeAtomic } from '../train/store.ts';
 import type { FlatState, Trajectory } from '../train/trajectory.ts';
-import { bootstrapCI, mean, meanStd, pairedBootstrapDiff } from '../analysis/stats.ts';
+import { clusterBootstrapCI, clusterPairedDiff, mean, meanStd } from '../analysis/stats.ts';
 import { evaluate } from '../selection/objective.ts';
 import { horizonIndex, lookaheadScores, sampleScores, type Horizon, type LookaheadScores } from '../selection/lookahead.ts';
 import { retrainOn, selectRandom, selectTop } from '../selection/offline.ts';
@@ -167,7 +167,7 @@ export interface SelectionSummaryRow {
   testLossStd: number;
   testAcc: number;
   testAccStd: number;
-  /** 95% bootstrap CIs of the mean over pooled (seed, test example) values. */
+  /** 95% two-stage bootstrap CIs (seeds, then test examples within seeds) of the mean over (seed, example) values. */
   testLossLo: number;
   testLossHi: number;
   testAccLo: number;
@@ -176,7 +176,7 @@ export interface SelectionSummaryRow {
   keptBalance: number;
   /** The matching random baseline (random-offline for offline, random-online for online*) … */
   baseline: string;
-  /** … and the paired difference (this − baseline) of test loss / accuracy with 95% CIs over (seed, example) pairs. */
+  /** … and the paired difference (this − baseline) of test loss / accuracy with 95% CIs over (seed, example) pairs, seeds resampled first. */
   dTestLoss: number;
   dTestLossLo: number;
   dTestLossHi: number;
@@ -530,18 +530,18 @@ function groupBy(runs: SelectionRun[], key: (r: SelectionRun) => string): Group[
 const cellKey = (r: SelectionRun) => `${r.setting}|${r.preset}|${r.lr}|${r.budget}`;
 const methodKey = (r: SelectionRun) => `${cellKey(r)}|${r.method}|${r.K}`;
 
-/** Pooled per-example values of the runs (seed-major). */
-const pooled = (rs: SelectionRun[], k: 'testLosses' | 'testCorrect') => rs.flatMap((r) => r[k]);
+/** Per-example values of the runs, one group per seed (the CIs resample seeds, then examples). */
+const bySeed = (rs: SelectionRun[], k: 'testLosses' | 'testCorrect') => rs.map((r) => r[k]);
 
-/** Paired (seed, example) values of `a` and its baseline runs `b` (matched by seed). */
-function paired(a: SelectionRun[], b: SelectionRun[], k: 'testLosses' | 'testCorrect'): [number[], number[]] {
-  const xa: number[] = [];
-  const xb: number[] = [];
+/** Paired (seed, example) values of `a` and its baseline runs `b` (matched by seed), one group per seed. */
+function paired(a: SelectionRun[], b: SelectionRun[], k: 'testLosses' | 'testCorrect'): [number[][], number[][]] {
+  const xa: number[][] = [];
+  const xb: number[][] = [];
   for (const r of a) {
     const s = b.find((x) => x.seed === r.seed);
     if (!s) continue;
-    xa.push(...r[k]);
-    xb.push(...s[k]);
+    xa.push(r[k]);
+    xb.push(s[k]);
   }
   return [xa, xb];
 }
@@ -556,13 +556,13 @@ export function summariseSelection(runs: SelectionRun[], seed = 0): SelectionSum
     const base = baseline ? runs.filter((r) => cellKey(r) === cellKey(r0) && r.method === baseline) : [];
     const [la, lb] = paired(rs, base, 'testLosses');
     const [aa, ab] = paired(rs, base, 'testCorrect');
-    const dl = base.length ? pairedBootstrapDiff(la, lb, { seed }) : undefined;
-    const da = base.length ? pairedBootstrapDiff(aa, ab, { seed }) : undefined;
+    const dl = base.length ? clusterPairedDiff(la, lb, { seed }) : undefined;
+    const da = base.length ? clusterPairedDiff(aa, ab, { seed }) : undefined;
     const vl = meanStd(rs.map((r) => r.valLoss));
     const tl = meanStd(rs.map((r) => r.testLoss));
     const ta = meanStd(rs.map((r) => r.testAcc));
-    const cl = bootstrapCI(pooled(rs, 'testLosses'), { seed });
-    const ca = bootstrapCI(pooled(rs, 'testCorrect'), { seed });
+    const cl = clusterBootstrapCI(bySeed(rs, 'testLosses'), { seed });
+    const ca = clusterBootstrapCI(bySeed(rs, 'testCorrect'), { seed });
     rows.push({
       setting: r0.setting,
       preset: r0.preset,
@@ -611,18 +611,20 @@ export function bestKPerLr(runs: SelectionRun[], seed = 0): BestKRow[] {
       const bestK = argBest('testLoss', 1);
       const best = cands.find((c) => c.runs[0].K === bestK)!.runs;
       const [a, b] = paired(best, offline, 'testLosses');
-      const d = offline.length ? pairedBootstrapDiff(a, b, { seed }) : undefined;
-      // Per-(seed, example) gains over the protocol's random baseline.
+      const d = offline.length ? clusterPairedDiff(a, b, { seed }) : undefined;
+      // Per-(seed, example) gains over the protocol's random baseline, one group per seed.
       const rand = (m: string) => g.runs.filter((r) => r.method === m);
-      const gain = (rs: SelectionRun[]): number[] => {
+      const gain = (rs: SelectionRun[]): number[][] => {
         const [x, y] = paired(rs, rand(rs[0].method === 'offline' ? 'random-offline' : 'random-online'), 'testLosses');
-        return x.map((v, i) => v - y[i]);
+        return x.map((xs, s) => xs.map((v, i) => v - y[s][i]));
       };
       const gains = cands.map((c) => ({ K: c.runs[0].K as Horizon, g: gain(c.runs) }));
-      const okGains = gains.filter((x) => x.g.length);
-      const bestRel = okGains.length ? okGains.reduce((b, x) => (mean(x.g) < mean(b.g) ? x : b)) : undefined;
+      const flat = (g: number[][]) => g.flat();
+      const okGains = gains.filter((x) => flat(x.g).length);
+      const bestRel = okGains.length ? okGains.reduce((b, x) => (mean(flat(x.g)) < mean(flat(b.g)) ? x : b)) : undefined;
       const offGain = gains.find((x) => x.K === 'offline')?.g ?? [];
-      const dr = bestRel && offGain.length === bestRel.g.length && offGain.length ? pairedBootstrapDiff(bestRel.g, offGain, { seed }) : undefined;
+      const sameShape = bestRel !== undefined && offGain.length === bestRel.g.length && offGain.every((o, s) => o.length === bestRel.g[s].length);
+      const dr = bestRel && sameShape && flat(offGain).length ? clusterPairedDiff(bestRel.g, offGain, { seed }) : undefined;
       const r0 = g.runs[0];
       out.push({
         setting: r0.setting,
@@ -643,7 +645,7 @@ export function bestKPerLr(runs: SelectionRun[], seed = 0): BestKRow[] {
         dRelVsOffline: dr?.mean ?? NaN,
         dRelVsOfflineLo: dr?.lo ?? NaN,
         dRelVsOfflineHi: dr?.hi ?? NaN,
-        relByK: okGains.map((x) => `${x.K}:${mean(x.g).toFixed(4)}`).join(' '),
+        relByK: okGains.map((x) => `${x.K}:${mean(flat(x.g)).toFixed(4)}`).join(' '),
       });
     }
   }

@@ -1,11 +1,12 @@
 /**
  * Aggregation of fidelity cells into tidy rows: per (setting, preset, LR, estimator), the mean over
- * queries of each seed, mean ± std over seeds, a bootstrap CI over all (seed, query) values, and the
- * relative gain of one estimator over another with a paired bootstrap CI.
+ * queries of each seed, mean ± std over seeds, a two-stage bootstrap CI (seeds, then queries within each
+ * seed: stats.ts `clusterBootstrapCI`), and the relative gain of one estimator over another with the paired
+ * two-stage bootstrap. With one seed both are the plain bootstrap over queries.
  *
  * @module
  */
-import { bootstrapCI, mean, meanStd, relativeGain } from '../analysis/stats.ts';
+import { clusterBootstrapCI, clusterRelativeGain, mean, meanStd } from '../analysis/stats.ts';
 import type { FidelityResult } from './fidelity.ts';
 
 /** One tidy row of a fidelity summary. */
@@ -23,7 +24,7 @@ export interface FidelityRow {
   /** Mean ± std over seeds of the per-seed means. */
   mean: number;
   std: number;
-  /** 95% percentile-bootstrap CI of the mean over all (seed, query) values. */
+  /** 95% two-stage percentile-bootstrap CI (seeds, then queries within seeds) of the mean of all (seed, query) values. */
   lo: number;
   hi: number;
   /** (seed, query) values used / skipped (NaN: constant column). */
@@ -72,7 +73,7 @@ export function summariseFidelity(results: FidelityResult[], seed = 0): Fidelity
     for (const label of labels) {
       for (const metric of ['spearman', 'pearson'] as const) {
         const perSeed: number[] = [];
-        const pooled: number[] = [];
+        const bySeed: number[][] = [];
         const secs: number[] = [];
         const seeds: number[] = [];
         for (const r of g) {
@@ -81,12 +82,12 @@ export function summariseFidelity(results: FidelityResult[], seed = 0): Fidelity
           const vals = e[metric].map((v) => (v === null ? NaN : v));
           const finite = vals.filter((v) => Number.isFinite(v));
           perSeed.push(finite.length ? mean(finite) : NaN);
-          pooled.push(...vals);
+          bySeed.push(vals);
           secs.push(e.seconds);
           seeds.push(r.cell.seed);
         }
         const ms = meanStd(perSeed);
-        const ci = bootstrapCI(pooled, { seed, reps: 2000 });
+        const ci = clusterBootstrapCI(bySeed, { seed, reps: 2000 });
         rows.push({
           setting: g[0].cell.setting,
           preset: g[0].cell.preset,
@@ -110,12 +111,12 @@ export function summariseFidelity(results: FidelityResult[], seed = 0): Fidelity
   return rows;
 }
 
-/** Relative gain of estimator `a` over `b` in each group, paired over (seed, query). */
+/** Relative gain of estimator `a` over `b` in each group, paired over (seed, query), seeds resampled first. */
 export function relativeGains(results: FidelityResult[], a: string, b: string, metric: 'spearman' | 'pearson' = 'spearman', seed = 0): GainRow[] {
   const out: GainRow[] = [];
   for (const g of groupCells(results)) {
-    const av: number[] = [];
-    const bv: number[] = [];
+    const av: number[][] = [];
+    const bv: number[][] = [];
     for (const r of g) {
       const ea = r.estimators.find((x) => x.label === a);
       const eb = r.estimators.find((x) => x.label === b);
@@ -123,11 +124,11 @@ export function relativeGains(results: FidelityResult[], a: string, b: string, m
       // Pair query by query: both score the cell's first queries, so with different `maxQueries` the common
       // prefix holds the same queries.
       const n = Math.min(ea[metric].length, eb[metric].length);
-      av.push(...ea[metric].slice(0, n).map((v) => (v === null ? NaN : v)));
-      bv.push(...eb[metric].slice(0, n).map((v) => (v === null ? NaN : v)));
+      av.push(ea[metric].slice(0, n).map((v) => (v === null ? NaN : v)));
+      bv.push(eb[metric].slice(0, n).map((v) => (v === null ? NaN : v)));
     }
     if (!av.length) continue;
-    const rg = relativeGain(av, bv, { seed, reps: 2000 });
+    const rg = clusterRelativeGain(av, bv, { seed, reps: 2000 });
     out.push({ setting: g[0].cell.setting, preset: g[0].cell.preset, lr: g[0].cell.lr, optimizer: optimizerOf(g[0]), metric, a, b, gain: rg.gain, lo: rg.lo, hi: rg.hi, n: rg.n });
   }
   return out;

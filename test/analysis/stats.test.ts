@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  bootstrapCI, mean, meanStd, pairedBootstrapDiff, quantile, relativeGain, sem, std,
+  bootstrapCI, clusterBootstrapCI, clusterPairedDiff, clusterRelativeGain, mean, meanStd, pairedBootstrapDiff, quantile, relativeGain, sem, std,
 } from '../../lib/analysis/stats.ts';
 import { Rng } from '../../lib/runtime/rng.ts';
 
@@ -90,4 +90,60 @@ test('relativeGain: point value and CI', () => {
   assert.deepEqual(relativeGain(a, b, { seed: 4, reps: 1000 }), g);
   // negative baseline: |mean b| in the denominator keeps "a above b" positive
   close(relativeGain([0, 0], [-0.5, -0.5], { seed: 0, reps: 10 }).gain, 1);
+});
+
+test('clusterBootstrapCI: one group = bootstrapCI; spread between groups widens the CI the pooled one hides', () => {
+  const rng = new Rng(3);
+  const noisy = (centre: number, n: number) => Array.from({ length: n }, () => centre + 0.05 * (rng.next() - 0.5));
+  const one = noisy(0.3, 200);
+  assert.deepEqual(clusterBootstrapCI([one], { seed: 1 }), bootstrapCI(one, { seed: 1 }));
+  // three seeds whose means differ by 0.14, 500 queries each, tiny within-seed noise
+  const groups = [noisy(0.285, 500), noisy(0.373, 500), noisy(0.421, 500)];
+  const pooled = bootstrapCI(groups.flat(), { seed: 1 });
+  const cluster = clusterBootstrapCI(groups, { seed: 1 });
+  close(cluster.mean, pooled.mean, 1e-12);
+  assert.equal(cluster.n, 1500);
+  assert.ok(pooled.hi - pooled.lo < 0.01, `pooled width ${pooled.hi - pooled.lo}`);
+  // seed resampling: the replicate means range over mixes of the three seed means
+  assert.ok(cluster.hi - cluster.lo > 0.08, `cluster width ${cluster.hi - cluster.lo}`);
+  assert.ok(cluster.lo >= 0.28 && cluster.hi <= 0.43 && cluster.lo < cluster.mean && cluster.mean < cluster.hi);
+  assert.deepEqual(clusterBootstrapCI(groups, { seed: 1 }), cluster, 'deterministic for a seed');
+  // NaNs are skipped within groups and counted
+  const withNaN = clusterBootstrapCI([[NaN, 0.2, 0.3], [0.4, NaN]], { seed: 2 });
+  assert.equal(withNaN.n, 3);
+  assert.equal(withNaN.skipped, 2);
+});
+
+test('clusterRelativeGain: one group = relativeGain; pairs stay together; seed spread widens the interval', () => {
+  const a = [0.4, 0.5, 0.45, 0.42];
+  const b = [0.2, 0.25, 0.22, 0.2];
+  assert.deepEqual(clusterRelativeGain([a], [b], { seed: 4 }), relativeGain(a, b, { seed: 4 }));
+  const rng = new Rng(5);
+  const n = 300;
+  const base = [0.159, 0.162, 0.141];
+  const gains = [1.35, 0.76, 1.99]; // per-seed relative gains of the MLP cells
+  const bs = base.map((m) => Array.from({ length: n }, () => m + 0.02 * (rng.next() - 0.5)));
+  const as = bs.map((g, s) => g.map((v) => v * (1 + gains[s])));
+  const c = clusterRelativeGain(as, bs, { seed: 6 });
+  const pooled = relativeGain(as.flat(), bs.flat(), { seed: 6 });
+  close(c.gain, pooled.gain, 1e-12);
+  assert.ok(pooled.hi - pooled.lo < 0.1, `pooled width ${pooled.hi - pooled.lo}`);
+  assert.ok(c.lo < 1.0 && c.hi > 1.6, `cluster CI [${c.lo}, ${c.hi}] spans the seeds' gains`);
+  assert.throws(() => clusterRelativeGain([a], [b, b], { seed: 1 }), /1 groups of a but 2 of b/);
+});
+
+test('clusterPairedDiff: one group = pairedBootstrapDiff; a seed-level sign flip is not hidden by pooling', () => {
+  const a = [0.5, 0.6, 0.55, 0.52, 0.58];
+  const b = [0.4, 0.5, 0.5, 0.5, 0.5];
+  assert.deepEqual(clusterPairedDiff([a], [b], { seed: 7 }), pairedBootstrapDiff(a, b, { seed: 7 }));
+  // two seeds favour A by 0.1, one favours B by 0.1: pooled says "A wins" with a tight CI, the cluster CI spans 0
+  const rng = new Rng(8);
+  const bs = [0, 1, 2].map(() => Array.from({ length: 400 }, () => rng.next()));
+  const as = bs.map((g, s) => g.map((v) => v + (s === 2 ? -0.1 : 0.1) + 0.01 * (rng.next() - 0.5)));
+  const pooled = pairedBootstrapDiff(as.flat(), bs.flat(), { seed: 9 });
+  const c = clusterPairedDiff(as, bs, { seed: 9 });
+  close(c.mean, pooled.mean, 1e-12);
+  assert.ok(pooled.lo > 0, `pooled CI [${pooled.lo}, ${pooled.hi}] excludes 0`);
+  assert.ok(c.lo < 0 && c.hi > 0, `cluster CI [${c.lo}, ${c.hi}] spans 0`);
+  assert.ok(c.fracPositive > 0.5 && c.fracPositive < 1);
 });
