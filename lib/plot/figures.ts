@@ -121,7 +121,7 @@ export function optimizerMismatchFigure(summary: TidySummary, o: BuildOptions = 
     { x: (r) => `${r.setting}${r.optimizer === 'sgd' ? ' · SGD run' : ''}\nlr ${formatExp(numberOf(r, 'lr'))}`, series: 'estimator', y: 'mean', lo: 'lo', hi: 'hi' },
     {
       title: `Optimizer mismatch: fidelity to TSLOO (${metricName(metric)})`,
-      subtitle: `preset ${presetOf(summary, rows)} · ${seedsNote(rows, seeds)} · error bars: 95% bootstrap CI over (seed, query)`,
+      subtitle: `preset ${presetOf(summary, rows)} · ${seedsNote(rows, seeds)} · error bars: 95% bootstrap CI, seeds then queries resampled`,
       xLabel: 'setting · learning rate (AdamW runs unless marked SGD)',
       yLabel: `${metricName(metric)} with TSLOO`,
       valueLabels: 'fixed2',
