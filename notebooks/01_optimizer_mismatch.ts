@@ -45,7 +45,7 @@
 
 // %%
 import { MISMATCH_PRESETS, type MismatchSummary } from '../lib/experiments/optimizer-mismatch.ts';
-import { displayFigure, displayTable, ensureResults, formatTable, optimizerMismatchFigure, presetFromEnv, readResults, saveFigure } from '../lib/plot/index.ts';
+import { displayFigure, displayTable, ensureResults, formatTable, optimizerMismatchFigure, optimizerMismatchGainFigure, presetFromEnv, readResults, saveFigure } from '../lib/plot/index.ts';
 
 const PRESET = presetFromEnv(); // FTDA_PRESET, default quick
 const grid = MISMATCH_PRESETS[PRESET];
@@ -74,9 +74,17 @@ await ensureResults('optimizer-mismatch', PRESET, () => import('../lib/experimen
 
 // %%
 const { summary, source } = readResults<MismatchSummary>('optimizer-mismatch', PRESET);
-const figures = (['spearman', 'pearson'] as const).map((metric) => optimizerMismatchFigure(summary, { source, metric }));
+const figures = [...(['spearman', 'pearson'] as const).map((metric) => optimizerMismatchFigure(summary, { source, metric })), optimizerMismatchGainFigure(summary, { source })];
 for (const fig of figures) console.log(`wrote ${saveFigure(fig, { html: 'relative' }).svg}`);
 await displayFigure(figures[0].spec, { plotly: true });
+
+// %% [markdown]
+// ## The gain against the learning rate
+// The relative gain of AdamW-influence (exact) over SGD-influence, one line per setting, against the learning rate;
+// bands are the gains' 95% CIs. A setting with one learning rate is a single point; its CI is in the table below.
+
+// %%
+await displayFigure(figures[2].spec, { plotly: true });
 
 // %% [markdown]
 // ## Key numbers

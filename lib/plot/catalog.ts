@@ -17,6 +17,7 @@ import {
   errorDecompositionFigure,
   finalModelFigures,
   optimizerMismatchFigure,
+  optimizerMismatchGainFigure,
   quickstartScatterFigure,
   selectionBestKFigure,
   selectionValLossFigure,
@@ -60,10 +61,10 @@ export const FINDINGS: Finding[] = [
     notebook: '01_optimizer_mismatch',
     title: 'Optimizer mismatch: SGD-derived estimators vs AdamW-influence',
     experiments: ['optimizer-mismatch'],
-    figures: ['01_optimizer_mismatch_spearman', '01_optimizer_mismatch_pearson'],
+    figures: ['01_optimizer_mismatch_spearman', '01_optimizer_mismatch_pearson', '01_optimizer_mismatch_gain'],
     build(preset) {
       const [s, o] = load('optimizer-mismatch', preset);
-      return [optimizerMismatchFigure(s, { ...o, metric: 'spearman' }), optimizerMismatchFigure(s, { ...o, metric: 'pearson' })];
+      return [optimizerMismatchFigure(s, { ...o, metric: 'spearman' }), optimizerMismatchFigure(s, { ...o, metric: 'pearson' }), optimizerMismatchGainFigure(s, o)];
     },
   },
   {

@@ -32,6 +32,8 @@ export interface TidySummary {
   preset?: string;
   rows: readonly object[];
   best?: readonly object[];
+  /** Relative-gain rows (optimizer-mismatch summaries). */
+  gains?: readonly object[];
 }
 
 /** Options every builder takes. */
@@ -91,10 +93,6 @@ function sortRows(rows: Row[], cols: string[]): Row[] {
 
 const MISMATCH_SHAPE = '{setting, lr, estimator, metric, mean, lo, hi, seeds}';
 
-/**
- * Figure 1 — optimizer mismatch: fidelity (mean over seeds, 95% CI) of each estimator against TSLOO,
- * grouped by setting × learning rate. Name `01_optimizer_mismatch_<metric>`.
- */
 /** "mean over seeds 0, 1, 2", or, when groups were computed with different seeds, how many each has. */
 function seedsNote(rows: Record<string, unknown>[], all: number[]): string {
   const per = new Set(rows.map((r) => (Array.isArray(r.seeds) ? (r.seeds as number[]).join(',') : '')));
@@ -108,6 +106,10 @@ export function isAblationLabel(label: string): boolean {
   return /\((no bias corr\.|v frozen|no momentum)\)$/.test(label);
 }
 
+/**
+ * Figure 1 — optimizer mismatch: fidelity (mean over seeds, 95% CI) of each estimator against TSLOO,
+ * grouped by setting × learning rate. Name `01_optimizer_mismatch_<metric>`.
+ */
 export function optimizerMismatchFigure(summary: TidySummary, o: BuildOptions = {}): BuiltFigure {
   const what = 'optimizer-mismatch figure';
   const metric = o.metric ?? 'spearman';
@@ -132,6 +134,39 @@ export function optimizerMismatchFigure(summary: TidySummary, o: BuildOptions = 
     },
   );
   return { name: `01_optimizer_mismatch_${metric}`, spec, data: data(o, rows) };
+}
+
+const GAIN_SHAPE = "summary.gains: {setting, lr, optimizer, metric, a, b, gain, lo, hi, n} (lib/experiments/summary.ts)";
+
+/**
+ * Figure 1c — the relative gain of AdamW-influence (exact) over SGD-influence (Spearman unless `o.metric`)
+ * against the learning rate, one line per setting, AdamW runs only, bands = the gains' 95% CIs. Name
+ * `01_optimizer_mismatch_gain`.
+ */
+export function optimizerMismatchGainFigure(summary: TidySummary, o: BuildOptions = {}): BuiltFigure {
+  const what = 'optimizer-mismatch gain figure';
+  const metric = o.metric ?? 'spearman';
+  const all: unknown = summary.gains;
+  if (!Array.isArray(all)) throw new Error(`${what}: summary has no 'gains' array; expected ${GAIN_SHAPE}`);
+  checkShape(all as Row[], ['setting', 'lr', 'metric', 'a', 'b', 'gain', 'lo', 'hi'], what, GAIN_SHAPE);
+  const rows = (all as Row[])
+    .filter((r) => r.a === 'AdamW-influence (exact)' && r.b === 'SGD-influence' && r.metric === metric && (r.optimizer ?? 'adamw') !== 'sgd')
+    .map((r) => ({ ...r, percent: 100 * numberOf(r, 'gain'), percentLo: 100 * numberOf(r, 'lo'), percentHi: 100 * numberOf(r, 'hi') }));
+  if (!rows.length) throw new Error(`${what}: no gain of 'AdamW-influence (exact)' over 'SGD-influence' (${metric}) on an AdamW run in the summary`);
+  const spec = lineFromRows(
+    sortRows(rows, ['setting', 'lr']),
+    { x: 'lr', y: 'percent', series: 'setting', lo: 'percentLo', hi: 'percentHi' },
+    {
+      title: 'Optimizer mismatch: gain of AdamW-influence over SGD-influence',
+      subtitle: `preset ${presetOf(summary, rows)} · relative gain of mean ${metricName(metric)} with TSLOO · bands: 95% bootstrap CI`,
+      xLabel: 'learning rate',
+      yLabel: 'relative gain (%)',
+      xLog: true,
+      note: note(o),
+      description: `Line chart: for each setting, the relative gain (mean AdamW-influence − mean SGD-influence) / |mean SGD-influence| of the ${metricName(metric)} with TSLOO, against the learning rate, with 95% bootstrap CIs (seeds, then queries). Above 0 means modelling AdamW helps.`,
+    },
+  );
+  return { name: '01_optimizer_mismatch_gain', spec, data: data(o, rows) };
 }
 
 const TAYLOR_SHAPE = '{setting, lr, T, seed?, relErr, relErrLo?, relErrHi?, queryProxy?, proxy?} (+ correlations: [{setting, proxy, error, primary, spearman, lo, hi}]) (lib/experiments/taylor-error.ts)';

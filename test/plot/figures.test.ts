@@ -14,6 +14,7 @@ import {
   finalModelFigure,
   finalModelFigures,
   optimizerMismatchFigure,
+  optimizerMismatchGainFigure,
   quickstartScatterFigure,
   selectionBestKFigure,
   selectionValLossFigure,
@@ -43,7 +44,29 @@ const mismatch: TidySummary = {
     row('cnn', 1e-3, 'TracIn', 'spearman', -0.1, -0.2, 0.05),
     row('cnn', 1e-3, 'AdamW-influence (exact)', 'spearman', 0.2, 0.1, 0.3),
   ],
+  gains: [
+    { setting: 'mlp', preset: 'quick', lr: 1e-3, optimizer: 'adamw', metric: 'spearman', a: 'AdamW-influence (exact)', b: 'SGD-influence', gain: 1.2, lo: 0.8, hi: 1.9, n: 80 },
+    { setting: 'mlp', preset: 'quick', lr: 1e-4, optimizer: 'adamw', metric: 'spearman', a: 'AdamW-influence (exact)', b: 'SGD-influence', gain: 0.2, lo: 0.1, hi: 0.3, n: 80 },
+    { setting: 'mlp', preset: 'quick', lr: 1e-4, optimizer: 'adamw', metric: 'pearson', a: 'AdamW-influence (exact)', b: 'SGD-influence', gain: -0.2, lo: -0.3, hi: 0.1, n: 80 },
+    { setting: 'mlp', preset: 'quick', lr: 0.1, optimizer: 'sgd', metric: 'spearman', a: 'SGD-influence', b: 'TracIn', gain: 2, lo: 1, hi: 3, n: 80 },
+    { setting: 'cnn', preset: 'quick', lr: 1e-3, optimizer: 'adamw', metric: 'spearman', a: 'AdamW-influence (exact)', b: 'SGD-influence', gain: 5, lo: 3, hi: 9, n: 16 },
+  ],
 };
+
+test('optimizer mismatch gain: AdamW runs only, one line per setting over LR, percent with CI bands', () => {
+  const f = optimizerMismatchGainFigure(mismatch);
+  assert.equal(f.name, '01_optimizer_mismatch_gain');
+  const spec = f.spec as LineFigure;
+  assert.ok(spec.xLog);
+  assert.deepEqual(spec.series.map((s) => s.name), ['cnn', 'mlp']);
+  const mlp = spec.series[1];
+  assert.deepEqual(mlp.x, [1e-4, 1e-3]);
+  assert.deepEqual(mlp.y.map((v) => Math.round(v as number)), [20, 120]);
+  assert.deepEqual(mlp.lo!.map((v) => Math.round(v as number)), [10, 80]);
+  assert.equal(f.data.rows.length, 3, 'the SGD control and the Pearson row are left out');
+  assert.equal((optimizerMismatchGainFigure(mismatch, { metric: 'pearson' }).spec as LineFigure).series[0].y[0]! < 0, true);
+  assert.throws(() => optimizerMismatchGainFigure({ rows: [] }), /no 'gains' array/);
+});
 
 test('optimizer mismatch: one group per setting × LR, one bar per estimator, the summary numbers unchanged', () => {
   const fig = optimizerMismatchFigure(mismatch, { source: 'results/optimizer-mismatch/quick/summary.json' });
@@ -129,7 +152,7 @@ const custom: TidySummary = {
 test('every finding builder yields the figure names its catalogue entry promises', () => {
   const built: Record<string, string[]> = {
     '00_quickstart': [quickstartScatterFigure(quickstart)].map((f) => f.name),
-    '01_optimizer_mismatch': [optimizerMismatchFigure(mismatch, { metric: 'spearman' }), optimizerMismatchFigure(mismatch, { metric: 'pearson' })].map((f) => f.name),
+    '01_optimizer_mismatch': [optimizerMismatchFigure(mismatch, { metric: 'spearman' }), optimizerMismatchFigure(mismatch, { metric: 'pearson' }), optimizerMismatchGainFigure(mismatch)].map((f) => f.name),
     '02_taylor_error': [taylorErrorHeatmap(taylor), taylorProxyScatter(taylor)].map((f) => f.name),
     '03_error_decomposition': [errorDecompositionFigure(decomposition)].map((f) => f.name),
     '04_lookahead_selection': [selectionValLossFigure(selection), selectionBestKFigure(selection)].map((f) => f.name),
