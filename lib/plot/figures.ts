@@ -98,7 +98,7 @@ function seedsNote(rows: Record<string, unknown>[], all: number[]): string {
   const per = new Set(rows.map((r) => (Array.isArray(r.seeds) ? (r.seeds as number[]).join(',') : '')));
   if (per.size <= 1) return `mean over seeds ${all.join(', ') || '?'}`;
   const counts = rows.map((r) => (Array.isArray(r.seeds) ? (r.seeds as number[]).length : 0));
-  return `mean over each group's seeds (${Math.min(...counts)}–${Math.max(...counts)} per group; see the data file)`;
+  return `mean over ${Math.min(...counts)}–${Math.max(...counts)} seeds per group`;
 }
 
 /** Labels of the partial-accounting ablations (`AdamW-influence (no bias corr.)` etc., optimizer-mismatch.ts). */
@@ -123,7 +123,7 @@ export function optimizerMismatchFigure(summary: TidySummary, o: BuildOptions = 
     { x: (r) => `${r.setting}${r.optimizer === 'sgd' ? ' · SGD run' : ''}\nlr ${formatExp(numberOf(r, 'lr'))}`, series: 'estimator', y: 'mean', lo: 'lo', hi: 'hi' },
     {
       title: `Optimizer mismatch: fidelity to TSLOO (${metricName(metric)})`,
-      subtitle: `preset ${presetOf(summary, rows)} · ${seedsNote(rows, seeds)} · error bars: 95% bootstrap CI, seeds then queries resampled`,
+      subtitle: `preset ${presetOf(summary, rows)} · ${seedsNote(rows, seeds)} · error bars: 95% CI, bootstrap over seeds, then queries`,
       xLabel: 'setting · learning rate (AdamW runs unless marked SGD)',
       yLabel: `${metricName(metric)} with TSLOO`,
       valueLabels: 'fixed2',
