@@ -158,7 +158,7 @@ export function optimizerMismatchGainFigure(summary: TidySummary, o: BuildOption
     { x: 'lr', y: 'percent', series: 'setting', lo: 'percentLo', hi: 'percentHi' },
     {
       title: 'Optimizer mismatch: gain of AdamW-influence over SGD-influence',
-      subtitle: `preset ${presetOf(summary, rows)} · relative gain of mean ${metricName(metric)} with TSLOO · bands: 95% bootstrap CI`,
+      subtitle: `preset ${presetOf(summary, rows)} · relative gain of mean ${metricName(metric)} with TSLOO · bands (bars at single points): 95% bootstrap CI`,
       xLabel: 'learning rate',
       yLabel: 'relative gain (%)',
       xLog: true,

@@ -8,7 +8,7 @@ import { seriesColor, viridisStops } from './colors.ts';
 import { FONT } from './svg-frame.ts';
 import { formatValue } from './scale.ts';
 import { scatterFit, scatterPoints } from './svg-scatter.ts';
-import { figureHeight, toNum, validateSpec, type FigureSpec, type MaybeNumber } from './spec.ts';
+import { figureHeight, toNum, validateSpec, type FigureSpec, type LineSeries, type MaybeNumber } from './spec.ts';
 
 /** A Plotly figure: plain JSON. */
 export interface PlotlySpec {
@@ -24,6 +24,21 @@ const br = (s: string) => s.replace(/\n/g, '<br>');
 
 function rgba(hex: string, a: number): string {
   return `rgba(${parseInt(hex.slice(1, 3), 16)},${parseInt(hex.slice(3, 5), 16)},${parseInt(hex.slice(5, 7), 16)},${a})`;
+}
+
+/**
+ * Error-bar arrays for the points of a line series whose CI has no finite neighbour (a band cannot show there),
+ * null elsewhere; undefined when there is no such point.
+ */
+function isolatedCi(s: LineSeries): { array: (number | null)[]; arrayminus: (number | null)[] } | undefined {
+  if (!s.lo || !s.hi) return undefined;
+  const ok = (i: number) => i >= 0 && i < s.x.length && Number.isFinite(toNum(s.y[i])) && Number.isFinite(toNum(s.lo![i])) && Number.isFinite(toNum(s.hi![i]));
+  const lone = s.x.map((_, i) => ok(i) && !ok(i - 1) && !ok(i + 1));
+  if (!lone.some(Boolean)) return undefined;
+  return {
+    array: lone.map((l, i) => (l ? toNum(s.hi![i]) - toNum(s.y[i]) : null)),
+    arrayminus: lone.map((l, i) => (l ? toNum(s.y[i]) - toNum(s.lo![i]) : null)),
+  };
 }
 
 function baseLayout(spec: FigureSpec): Record<string, unknown> {
@@ -83,7 +98,10 @@ export function toPlotly(spec: FigureSpec): PlotlySpec {
           data.push({ type: 'scatter', mode: 'lines', x: s.x, y: s.lo.map(nul), line: { width: 0, color }, legendgroup: s.name, showlegend: false, hoverinfo: 'skip', name: `${s.name} (CI low)` });
           data.push({ type: 'scatter', mode: 'lines', x: s.x, y: s.hi.map(nul), line: { width: 0, color }, fill: 'tonexty', fillcolor: rgba(color, 0.16), legendgroup: s.name, showlegend: false, hoverinfo: 'skip', name: `${s.name} (CI high)` });
         }
-        data.push({ type: 'scatter', mode: spec.markers === false ? 'lines' : 'lines+markers', name: s.name, x: s.x, y: s.y.map(nul), line: { color, width: 2, ...(s.dash ? { dash: 'dash' } : {}) }, marker: { color, size: 6 }, legendgroup: s.name, connectgaps: false });
+        const trace: Record<string, unknown> = { type: 'scatter', mode: spec.markers === false ? 'lines' : 'lines+markers', name: s.name, x: s.x, y: s.y.map(nul), line: { color, width: 2, ...(s.dash ? { dash: 'dash' } : {}) }, marker: { color, size: 6 }, legendgroup: s.name, connectgaps: false };
+        const isolated = isolatedCi(s);
+        if (isolated) trace.error_y = { type: 'data', symmetric: false, ...isolated, color, thickness: 1.4, width: 4 };
+        data.push(trace);
       });
       return { data, layout: { ...layout, xaxis: axis(spec.xLabel, spec.xLog), yaxis: axis(spec.yLabel, spec.yLog, spec.yDomain ? { range: spec.yLog ? spec.yDomain.map(Math.log10) : spec.yDomain } : {}) } };
     }

@@ -60,6 +60,13 @@ export function renderLineSvg(spec: LineFigure): string {
       const lo = s.lo.map(toNum);
       const hi = s.hi.map(toNum);
       for (const [a, b] of runs(s.x.length, (i) => usable(lo[i], spec.yLog) && usable(hi[i], spec.yLog))) {
+        if (b - a === 1) {
+          // an isolated point has no band to fill: draw its CI as an error bar
+          const [px, cap] = [x.map(s.x[a]), 4];
+          const [ylo, yhi] = [y.map(lo[a]), y.map(hi[a])];
+          bands.push(el('path', { class: 'err', 'data-series': s.name, d: `M${num(px)} ${num(ylo)}V${num(yhi)}M${num(px - cap)} ${num(ylo)}H${num(px + cap)}M${num(px - cap)} ${num(yhi)}H${num(px + cap)}`, stroke: color, 'stroke-width': 1.4, fill: 'none' }));
+          continue;
+        }
         const up = [];
         const down = [];
         for (let i = a; i < b; i++) up.push(`${num(x.map(s.x[i]))},${num(y.map(hi[i]))}`);

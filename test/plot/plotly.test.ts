@@ -46,6 +46,13 @@ test('line: CI band traces before the line, log axis type', () => {
   assert.equal(b.line.color, a.line.color);
   assert.equal(b.line.dash, 'dash');
   assert.equal(a.line.dash, undefined);
+  // a CI at an isolated point shows as an error bar; points inside a band get none
+  const iso = toPlotly({ kind: 'line', title: 'i', series: [{ name: 'p', x: [1, 2, 3, 4], y: [1, 2, null, 4], lo: [0.5, 1.5, null, 3], hi: [1.5, 2.5, null, 6] }] });
+  const err = (iso.data[2] as { error_y: { array: (number | null)[]; arrayminus: (number | null)[] } }).error_y;
+  assert.deepEqual(err.array, [null, null, null, 2]);
+  assert.deepEqual(err.arrayminus, [null, null, null, 1]);
+  const banded = toPlotly({ kind: 'line', title: 'b', series: [{ name: 'q', x: [1, 2], y: [1, 2], lo: [0, 1], hi: [2, 3] }] });
+  assert.equal((banded.data[2] as { error_y?: unknown }).error_y, undefined, 'no error bars where the band shows');
 });
 
 test('heat map: log10 colours, raw-value text', () => {

@@ -120,7 +120,10 @@ test('line chart: markers per finite value, a gap splits the line and band, log 
   const lines = byClass(root, 'line');
   assert.equal(lines.filter((l) => l.attrs['data-series'] === 'lr 1e-3').length, 2, 'NaN splits the first series');
   assert.equal(lines.filter((l) => l.attrs['data-series'] === 'lr 1e-4').length, 1, 'a trailing NaN just ends the line');
-  assert.equal(byClass(root, 'band').length, 2);
+  assert.equal(byClass(root, 'band').length, 1, 'one band over the first run of CIs');
+  const errs = byClass(root, 'err');
+  assert.equal(errs.length, 1, 'the isolated last point gets an error bar, not an invisible band');
+  assert.equal(errs[0].attrs['data-series'], 'lr 1e-3');
   const xt = findAll(root, (n) => (n.attrs.class ?? '').includes('tick x')).map((g) => Number(g.attrs['data-value']));
   assert.deepEqual(xt, [1, 10, 100, 1000]);
   // equal ratios → equal pixel steps on a log axis
