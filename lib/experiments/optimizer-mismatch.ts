@@ -201,6 +201,8 @@ export async function runOptimizerMismatch(presetName: string, o: MismatchOption
       // the SGD control: the matched estimator against the cheapest one
       ...relativeGains(sgdRuns, 'SGD-influence', 'TracIn', 'spearman'),
       ...relativeGains(sgdRuns, 'SGD-influence', 'TracIn', 'pearson'),
+      // what each part of AdamW is worth: the full estimator over each ablation, paired on the ablation's queries
+      ...ablationEstimators().flatMap((e) => relativeGains(results, 'AdamW-influence (exact)', e.label, 'spearman')),
     ],
     cells,
     runtime: runtimeInfo(),
