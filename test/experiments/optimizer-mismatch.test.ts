@@ -25,6 +25,7 @@ MISMATCH_PRESETS['test-small'] = {
     { label: 'TracIn (first 3)', name: 'tracin', maxQueries: 3 },
     { label: 'SGD-influence', name: 'sgd-influence', options: { curvature: 'exact' }, maxQueries: 4 },
     { label: 'AdamW-influence (exact)', name: 'adamw-influence', options: { curvature: 'exact' } },
+    { label: 'AdamW-influence (no momentum)', name: 'adamw-influence', options: { curvature: 'exact', ablation: 'no-momentum' }, maxQueries: 3 },
   ],
 };
 
@@ -47,7 +48,7 @@ test('small grid: files, per-estimator query counts, first-k columns, paired gai
   const onDisk = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'));
   assert.equal(onDisk.format, 'faithful-tda/optimizer-mismatch');
   assert.ok(onDisk.runtime?.backend && onDisk.cells.length === 2);
-  assert.equal(s.rows.length, 4 * 2);
+  assert.equal(s.rows.length, 5 * 2);
   for (const r of s.rows) {
     for (const k of ['mean', 'lo', 'hi'] as const) assert.ok(Number.isFinite(r[k]), `${r.estimator} ${r.metric}.${k}`);
     assert.ok(r.lo <= r.hi, `${r.estimator}: CI [${r.lo}, ${r.hi}]`);
@@ -57,17 +58,20 @@ test('small grid: files, per-estimator query counts, first-k columns, paired gai
   for (const c of onDisk.cells) {
     const r = JSON.parse(fs.readFileSync(path.join(dir, c.dir, 'result.json'), 'utf8')) as FidelityResult;
     const by = (label: string) => r.estimators.find((e) => e.label === label)!;
-    assert.deepEqual(r.estimators.map((e) => e.nQueries), [6, 3, 4, 6]);
-    assert.deepEqual(r.estimators.map((e) => e.spearman.length), [6, 3, 4, 6]);
+    assert.deepEqual(r.estimators.map((e) => e.nQueries), [6, 3, 4, 6, 3]);
+    assert.deepEqual(r.estimators.map((e) => e.spearman.length), [6, 3, 4, 6, 3]);
     // Same estimator on the first 3 queries = the first 3 per-query values of the unlimited one.
     for (let q = 0; q < 3; q++) assert.ok(Math.abs(by('TracIn (first 3)').spearman[q] - by('TracIn').spearman[q]) < 1e-9, `seed ${c.seed} q ${q}`);
   }
 
   // The gain pairs AdamW (6 queries) with SGD (4 queries) on the common 4 queries of each cell: 2 cells × 4.
   const gains = s.gains.filter((g) => g.metric === 'spearman');
-  assert.equal(gains.length, 1);
+  assert.deepEqual(gains.map((g) => g.b), ['SGD-influence', 'AdamW-influence (no momentum)']);
   assert.equal(gains[0].n, 8);
-  assert.ok(gains[0].lo <= gains[0].gain && gains[0].gain <= gains[0].hi, JSON.stringify(gains[0]));
+  for (const g of gains) assert.ok(g.lo <= g.gain && g.gain <= g.hi, JSON.stringify(g));
+  // the full estimator over its ablation: paired on the ablation's 3 queries per cell, as gains.csv records
+  assert.equal(gains[1].n, 6);
+  assert.match(fs.readFileSync(path.join(dir, 'gains.csv'), 'utf8'), /AdamW-influence \(exact\),AdamW-influence \(no momentum\),/);
 
   // cachedOnly: with one cell removed, the summary holds the other one and nothing is recomputed.
   fs.rmSync(path.join(dir, onDisk.cells[1].dir), { recursive: true });
