@@ -283,10 +283,8 @@ function clusterReplicates(a: Float64Array[], b: Float64Array[], reps: number, s
  * @param groups `[nGroups][n_g]`
  */
 export function clusterBootstrapCI(groups: Vec[], opts: BootstrapOptions): BootstrapCI {
-  const nonEmpty = groups.filter((g) => g.length);
-  if (nonEmpty.length <= 1) return bootstrapCI(nonEmpty[0] ?? [], opts);
   const { reps, level, seed } = resolveOpts('clusterBootstrapCI', opts);
-  const k = keptGroups('clusterBootstrapCI', nonEmpty, nonEmpty);
+  const k = keptGroups('clusterBootstrapCI', groups, groups);
   if (k.n === 0) return emptyCI(level, reps, k.skipped);
   if (k.a.length === 1) return { ...bootstrapCI(k.a[0], opts), skipped: k.skipped };
   const rs = clusterReplicates(k.a, k.a, reps, seed, (sa, _sb, n) => sa / n);
