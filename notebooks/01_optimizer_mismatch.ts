@@ -143,4 +143,16 @@ console.log([
 // SGD-derived scores are cheaper, but the mismatch is a systematic error that more samples or seeds do not remove.
 // When the Hessian is too expensive, AdamW-influence without curvature still keeps the optimizer's dynamics.
 //
-// *Measured 2026-11-23 on the 2-core development VM (wasm backend), full preset: on the MNIST MLP at LR 1e-3 (seeds 0–2, 200 × 500), AdamW-influence (exact) reaches 0.360 ± 0.069 and SGD-influence 0.154 ± 0.011. That is a relative gain of +134 % [+126 %, +143 %]. GGN curvature reaches 0.336, TracIn 0.138 and AdamW-influence without curvature 0.107. Ablations, on the same first 100 queries per seed: the full estimator reaches 0.358; ignoring bias correction gives 0.358, freezing v 0.310, ignoring momentum 0.247. So momentum is the part that matters here, the second moment less so, and bias correction not at all. In the SGD control (the same MLP trained with SGD at LR 0.1), SGD-influence reaches 0.306 ± 0.067 against TracIn's 0.098 ± 0.023, a gain of +214 % [+199 %, +231 %]. On the CIFAR-10 CNN (LR 1e-3, seed 0 only so far, 100 scored samples, exact sweeps on 16 queries), AdamW-influence (exact) reaches 0.815 [0.795, 0.837] and SGD-influence 0.127 [0.081, 0.171], a gain of +544 % [+372 %, +905 %]. There, without curvature, AdamW-influence drops to 0.078. On the Llama setting (stories260K instruction tuning, LR 1e-3, seed 0, 50 pairs, exact sweeps on 8 queries), AdamW-influence (exact) reaches 0.841 [0.800, 0.883] and SGD-influence 0.392 [0.291, 0.495], a Spearman gain of +115 % [+69 %, +191 %]. The Pearson gain is −16 % [−48 %, +12 %]: the ranks improve but the magnitudes do not. On the GPT-2 setting (WikiText-2 continual pretraining, LR 1e-4, seed 0, 50 blocks, exact sweeps on 8 queries), AdamW-influence (exact) reaches 0.958 [0.939, 0.974] and SGD-influence 0.502 [0.470, 0.538], a gain of +91 % [+76 %, +106 %]. The remaining transformer cells are computed cell by cell: see `results/optimizer-mismatch/full/summary.csv`.*
+// *Measured 2026-11-23 on the 2-core development VM (wasm backend), full preset: Spearman with TSLOO of
+// AdamW-influence (exact) against SGD-influence, mean [95 % CI, seeds then queries resampled], and the relative gain.
+// MNIST MLP, LR 1e-3, seeds 0–2: 0.360 [0.286, 0.420] against 0.154 [0.142, 0.164], +134 % [+77 %, +195 %].
+// CIFAR-10 CNN, LR 1e-3, seed 0 (exact sweeps on 16 queries): 0.815 [0.795, 0.837] against 0.126 [0.081, 0.171],
+// +544 % [+372 %, +905 %]; without curvature AdamW-influence drops to 0.078. GPT-2 (seed 0, exact sweeps on 8 queries):
+// LR 1e-4 0.958 against 0.502 (+91 % [+76 %, +106 %]), LR 5e-5 0.974 against 0.703 (+39 % [+29 %, +47 %]), LR 1e-5 0.986 against
+// 0.811 (+21 % [+13 %, +32 %]). Llama (stories260K, seed 0, exact sweeps on 8 queries): LR 1e-3 0.841 against 0.392
+// (+115 % [+69 %, +191 %]), LR 1e-4 0.846 against 0.747 (+13 % [+0.4 %, +28 %]); its Pearson gains are negative, so
+// the ranks improve but the magnitudes do not. The gain shrinks as the LR falls. Ablations (MLP, the same first 100
+// queries per seed): the full estimator is +45 % [+32 %, +60 %] above the one without momentum, +15 % [+11 %, +20 %]
+// above the one with v frozen, and 0.0 % [−0.2 %, +0.2 %] above the one without bias correction. SGD control (the
+// MLP trained with SGD, LR 0.1, seeds 0–2): SGD-influence 0.306 [0.232, 0.361] against TracIn 0.098 [0.075, 0.117],
+// +214 % [+132 %, +385 %].*
