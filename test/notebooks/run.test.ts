@@ -23,10 +23,10 @@ test('runner: notebook 01 writes its figures; notebook 03 is pending with a clea
   const preset = `nbtest-${process.pid}`;
   const resultsDir = path.join(ROOT, 'results', 'optimizer-mismatch', preset);
   const figures = fs.mkdtempSync(path.join(os.tmpdir(), 'ftda-nbfig-'));
-  const rows = ['TracIn', 'AdamW-influence (exact)'].flatMap((estimator, i) =>
+  const rows = ['TracIn', 'SGD-influence', 'AdamW-influence (exact)'].flatMap((estimator, i) =>
     ['spearman', 'pearson'].map((metric) => ({ setting: 'mlp', preset: 'quick', lr: 1e-3, estimator, metric, seeds: [0], perSeed: [0.3 + i / 10], mean: 0.3 + i / 10, std: null, lo: 0.25 + i / 10, hi: 0.35 + i / 10, n: 40, skipped: 0, seconds: 1 })),
   );
-  const gains = [{ setting: 'mlp', preset: 'quick', lr: 1e-3, metric: 'spearman', a: 'AdamW-influence (exact)', b: 'TracIn', gain: 0.33, lo: 0.1, hi: 0.5, n: 40 }];
+  const gains = [{ setting: 'mlp', preset: 'quick', lr: 1e-3, optimizer: 'adamw', metric: 'spearman', a: 'AdamW-influence (exact)', b: 'SGD-influence', gain: 0.25, lo: 0.1, hi: 0.5, n: 40 }];
   try {
     fs.mkdirSync(resultsDir, { recursive: true });
     fs.writeFileSync(path.join(resultsDir, 'summary.json'), JSON.stringify({ format: 'faithful-tda/optimizer-mismatch', version: 1, preset, rows, gains, cells: [] }));
@@ -38,12 +38,13 @@ test('runner: notebook 01 writes its figures; notebook 03 is pending with a clea
     });
     const out = r.stdout + r.stderr;
     assert.equal(r.status, 0, out);
-    assert.match(out, /ok +01_optimizer_mismatch .* 6 files/);
+    assert.match(out, /ok +01_optimizer_mismatch .* 9 files/);
     assert.match(out, /pending +03_error_decomposition/);
     assert.match(out, new RegExp(`results file not found: results/error-decomposition/${preset}/summary\\.json; run \`npx tsx lib/cli\\.ts experiment error-decomposition --preset ${preset}\``));
     for (const ext of ['svg', 'plotly.json', 'data.json', 'html']) assert.ok(fs.existsSync(path.join(figures, `01_optimizer_mismatch_spearman.${ext}`)), ext);
     const svg = fs.readFileSync(path.join(figures, '01_optimizer_mismatch_spearman.svg'), 'utf8');
-    assert.equal((svg.match(/class="bar"/g) ?? []).length, 2, 'one bar per estimator of the fixture');
+    assert.equal((svg.match(/class="bar"/g) ?? []).length, 3, 'one bar per estimator of the fixture');
+    assert.ok(fs.existsSync(path.join(figures, '01_optimizer_mismatch_gain.svg')), 'the gain figure from the fixture gains');
     const executed = path.join(ROOT, 'results', 'notebooks', preset, '01_optimizer_mismatch.ipynb');
     assert.ok(fs.existsSync(executed), 'the executed copy is kept, the committed notebook untouched');
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(ROOT, 'notebooks', '01_optimizer_mismatch.ipynb'), 'utf8')).cells.flatMap((c: { outputs?: unknown[] }) => c.outputs ?? []), []);
