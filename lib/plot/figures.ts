@@ -435,7 +435,7 @@ export function finalModelFigure(summary: TidySummary, o: EpochsOptions = {}): B
   return epochsFigure(summary, o, 'final-model figure', '05_final_model_only_agreement', 'Final-model-only attribution vs further training', `agreement (${metricName(o.metric ?? 'spearman')})`);
 }
 
-/** The further-training optimizers (`variant` column) that figure 5 is split by, in the file's order. */
+/** The further-training optimizers (`variant` column) that figure 5 is split by, in figure order. */
 export const FINAL_MODEL_VARIANTS = ['sgd', 'adamw'] as const;
 
 /**
@@ -447,8 +447,7 @@ export function finalModelFigures(summary: TidySummary, o: EpochsOptions = {}): 
   const have = new Set(rowsOf(summary, 'final-model figure', EPOCHS_SHAPE).map((r) => String(r.variant)));
   return FINAL_MODEL_VARIANTS.map((v) => {
     if (!have.has(v)) throw new Error(`final-model figure: no rows with variant '${v}' (the file has: ${[...have].join(', ')})`);
-    const f = epochsFigure(summary, { ...o, where: { ...o.where, variant: v } }, 'final-model figure', `05_final_model_only_agreement_${v}`, `Final-model-only attribution vs further training with ${v === 'sgd' ? 'SGD' : 'AdamW'}`, `agreement (${metricName(o.metric ?? 'spearman')})`);
-    return f;
+    return epochsFigure(summary, { ...o, where: { ...o.where, variant: v } }, 'final-model figure', `05_final_model_only_agreement_${v}`, `Final-model-only attribution vs further training with ${v === 'sgd' ? 'SGD' : 'AdamW'}`, `agreement (${metricName(o.metric ?? 'spearman')})`);
   });
 }
 
