@@ -55,7 +55,8 @@ commands:
                    already computed, compute nothing), selection (selection also takes --settings mlp,cnn and --budgets 0.5,0.8),
                    final-model, acc-epochs, cleansing (these take --preset, --seeds, --datasets adult,mnist and
                    --budget SECONDS: no new cached cell after that; rerun to resume),
-                   taylor-error (also takes --steps 10,25 and --settings mlp,cnn), error-decomposition (--settings),
+                   taylor-error (also takes --steps 10,25), error-decomposition (both also take --settings and
+                   --cached-only; --settings limits what is computed, the summary covers every cell on disk),
                    quickstart, custom-estimator (notebooks 00 and 07: --preset, --backend only)
             --preset quick|full|paper   (default quick; paper: optimizer-mismatch, GPU backend + checkpoints for gpt2/llama)
             --lrs 1e-3,1e-4             restrict the preset's learning rates
@@ -385,7 +386,7 @@ async function experiment(args: string[]): Promise<void> {
   if (name === 'quickstart' || name === 'custom-estimator') return notebookExperiment(name, rest);
   if (name === 'selection') return selectionExperiment(rest);
   if (name === 'final-model' || name === 'acc-epochs' || name === 'cleansing') return neighbourExperiment(name, rest);
-  const f = parseFlags(rest, name === 'taylor-error' ? (['preset', 'lrs', 'steps', 'seeds', 'settings', 'backend'] as const) : name === 'error-decomposition' ? (['preset', 'lrs', 'seeds', 'settings', 'backend'] as const) : (['preset', 'lrs', 'seeds', 'settings', 'cached-only', 'backend'] as const), ['cached-only']);
+  const f = parseFlags(rest, name === 'taylor-error' ? (['preset', 'lrs', 'steps', 'seeds', 'settings', 'cached-only', 'backend'] as const) : name === 'error-decomposition' ? (['preset', 'lrs', 'seeds', 'settings', 'cached-only', 'backend'] as const) : (['preset', 'lrs', 'seeds', 'settings', 'cached-only', 'backend'] as const), ['cached-only']);
   if (f.backend !== undefined && !BACKEND_CHOICES.includes(f.backend as BackendChoice)) {
     throw new UsageError(`unknown --backend '${f.backend}'; choose one of ${BACKEND_CHOICES.join(', ')}`);
   }
@@ -413,7 +414,7 @@ async function taylorErrorCommand(preset: string, f: Record<string, string>): Pr
   await initBackend({ backend: f.backend as BackendChoice | undefined });
   const { runTaylorError, TAYLOR_PRESETS } = await import('./experiments/taylor-error.ts');
   if (!TAYLOR_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(TAYLOR_PRESETS).join(', ')}`);
-  const s = await runTaylorError(preset, { lrs: numberList('lrs', f.lrs), steps: numberList('steps', f.steps), seeds: numberList('seeds', f.seeds), settings: f.settings?.split(',').map((x) => x.trim()) });
+  const s = await runTaylorError(preset, { lrs: numberList('lrs', f.lrs), steps: numberList('steps', f.steps), seeds: numberList('seeds', f.seeds), settings: f.settings?.split(',').map((x) => x.trim()), cachedOnly: f['cached-only'] === 'true' });
   for (const r of s.rows) {
     console.log(`${r.setting}/${r.preset} lr ${r.lr} T ${r.T}: relErr ${r.relErr.toFixed(3)} [${r.relErrLo.toFixed(3)}, ${r.relErrHi.toFixed(3)}]  1−ρ ${r.oneMinusSpearman.toFixed(3)}  proxy Π_Q ${r.queryProxy.toFixed(3)} Π ${r.proxy.toFixed(3)}`);
   }
@@ -426,7 +427,7 @@ async function errorDecompositionCommand(preset: string, f: Record<string, strin
   await initBackend({ backend: f.backend as BackendChoice | undefined });
   const { runErrorDecomposition, DECOMPOSITION_PRESETS } = await import('./experiments/error-decomposition.ts');
   if (!DECOMPOSITION_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(DECOMPOSITION_PRESETS).join(', ')}`);
-  const s = await runErrorDecomposition(preset, { lrs: numberList('lrs', f.lrs), seeds: numberList('seeds', f.seeds), settings: f.settings?.split(',').map((x) => x.trim()) });
+  const s = await runErrorDecomposition(preset, { lrs: numberList('lrs', f.lrs), seeds: numberList('seeds', f.seeds), settings: f.settings?.split(',').map((x) => x.trim()), cachedOnly: f['cached-only'] === 'true' });
   for (const r of s.rows) console.log(`${r.setting}/${r.preset} lr ${r.lr} k ${r.k}  ${r.component.padEnd(34)} share ${r.share.toFixed(3)} [${r.lo.toFixed(3)}, ${r.hi.toFixed(3)}]`);
 }
 

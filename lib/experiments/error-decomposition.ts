@@ -113,7 +113,7 @@ export const DECOMPOSITION_PRESETS: Record<string, DecompositionPreset> = {
   full: {
     grids: [
       { setting: 'mlp', preset: 'full', lrs: [1e-3, 1e-4], nScored: 50, nQueries: 100 },
-      { setting: 'cnn', preset: 'full', lrs: [1e-3], nScored: 32, nQueries: 64, optional: true },
+      { setting: 'cnn', preset: 'full', lrs: [1e-3], nScored: 16, nQueries: 8, optional: true },
       { setting: 'gpt2', preset: 'full', lrs: [1e-4], nScored: 16, nQueries: 16, optional: true },
       { setting: 'llama', preset: 'full', lrs: [1e-4], nScored: 16, nQueries: 16, optional: true },
     ],
@@ -351,7 +351,10 @@ export interface DecompositionOptions {
   cacheDir?: string;
   lrs?: number[];
   seeds?: number[];
+  /** Compute only these settings' cells (the summary still covers every cell of the preset on disk). */
   settings?: string[];
+  /** Compute nothing: rebuild the summary from the cell files already on disk. */
+  cachedOnly?: boolean;
 }
 
 /**
@@ -366,7 +369,6 @@ export async function runErrorDecomposition(presetName: string, o: Decomposition
   const skipped: string[] = [];
   const cells: { setting: string; preset: string; lr: number; seed: number; nScored: number; nQueries: number; ks: number[]; crossCheck: number }[] = [];
   for (const g of preset.grids) {
-    if (o.settings && !o.settings.includes(g.setting)) continue;
     const why = !settingNames().includes(g.setting) ? `setting '${g.setting}' is not registered` : !settingPresets(g.setting).includes(g.preset) ? `setting '${g.setting}' has no preset '${g.preset}'` : null;
     if (why) {
       if (!g.optional) throw new Error(`error-decomposition: ${why}`);
@@ -376,7 +378,8 @@ export async function runErrorDecomposition(presetName: string, o: Decomposition
     for (const lr of g.lrs) for (const seed of preset.seeds) cells.push({ setting: g.setting, preset: g.preset, lr, seed, nScored: g.nScored, nQueries: g.nQueries, ks: preset.ks, crossCheck: preset.crossCheck });
   }
   for (const c of cells) {
-    if ((o.lrs && !o.lrs.includes(c.lr)) || (o.seeds && !o.seeds.includes(c.seed))) continue;
+    if (o.cachedOnly) break;
+    if ((o.settings && !o.settings.includes(c.setting)) || (o.lrs && !o.lrs.includes(c.lr)) || (o.seeds && !o.seeds.includes(c.seed))) continue;
     await runDecompositionCell(c, { cacheDir, outDir });
   }
   const rows: DecompositionRow[] = [];

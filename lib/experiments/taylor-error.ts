@@ -80,7 +80,7 @@ export const TAYLOR_PRESETS: Record<string, TaylorPreset> = {
     grids: [
       { setting: 'mlp', preset: 'full', lrs: [1e-2, 3e-3, 1e-3, 3e-4, 1e-4], steps: [10, 25, 50, 94], nScored: 50, nQueries: 100 },
       // Coarser grids where TSLOO is one trainer rerun per sample (0.6–1 s per step on the 2-core machine).
-      { setting: 'cnn', preset: 'full', lrs: [1e-3, 1e-4], steps: [10, 30, 63], nScored: 24, nQueries: 32, optional: true },
+      { setting: 'cnn', preset: 'full', lrs: [1e-3, 1e-4], steps: [10, 30, 63], nScored: 16, nQueries: 8, optional: true },
       { setting: 'gpt2', preset: 'full', lrs: [1e-4, 1e-5], steps: [8, 24], nScored: 16, nQueries: 16, optional: true },
       { setting: 'llama', preset: 'full', lrs: [1e-3, 1e-4], steps: [8, 32], nScored: 16, nQueries: 16, optional: true },
     ],
@@ -484,6 +484,8 @@ export interface TaylorOptions {
   steps?: number[];
   seeds?: number[];
   settings?: string[];
+  /** Compute nothing: rebuild the summary from the cell files already on disk. */
+  cachedOnly?: boolean;
 }
 
 function gridAvailable(g: TaylorGrid): string | null {
@@ -521,11 +523,17 @@ function toRow(r: TaylorCellResult): TaylorRow {
   };
 }
 
-/** Correlations of every proxy with every error measure, per setting (cells pooled over seeds). */
+/**
+ * Correlations of every proxy with every error measure, per setting (cells pooled over seeds), and, when
+ * the rows span several settings, once more over all of them (setting `pooled`): the proxy and the error
+ * are both dimensionless ratios, so one ranking across architectures is meaningful.
+ */
 export function proxyCorrelations(rows: TaylorRow[], seed = 0): ProxyCorrelation[] {
   const out: ProxyCorrelation[] = [];
-  for (const setting of [...new Set(rows.map((r) => `${r.setting}-${r.preset}`))]) {
-    const rs = rows.filter((r) => `${r.setting}-${r.preset}` === setting);
+  const settings = [...new Set(rows.map((r) => `${r.setting}-${r.preset}`))];
+  const groups: [string, TaylorRow[]][] = settings.map((s) => [s, rows.filter((r) => `${r.setting}-${r.preset}` === s)]);
+  if (settings.length > 1) groups.push(['pooled', rows]);
+  for (const [setting, rs] of groups) {
     for (const proxy of ['queryProxy', 'proxy', 'proxyAbsolute'] as const) {
       for (const error of ['relErr', 'oneMinusSpearman', 'medianSampleRelErr'] as const) {
         const c = cellSpearmanCI(rs.map((r) => r[proxy]), rs.map((r) => r[error]), seed);
@@ -548,7 +556,6 @@ export async function runTaylorError(presetName: string, o: TaylorOptions = {}):
   const skipped: string[] = [];
   const all: { g: TaylorGrid; cell: TaylorCell }[] = [];
   for (const g of preset.grids) {
-    if (o.settings && !o.settings.includes(g.setting)) continue;
     const why = gridAvailable(g);
     if (why) {
       if (!g.optional) throw new Error(`taylor-error: ${why}`);
@@ -560,6 +567,8 @@ export async function runTaylorError(presetName: string, o: TaylorOptions = {}):
     }
   }
   for (const { cell } of all) {
+    if (o.cachedOnly) break;
+    if (o.settings && !o.settings.includes(cell.setting)) continue;
     if (o.lrs && !o.lrs.includes(cell.lr)) continue;
     if (o.steps && !o.steps.includes(cell.steps)) continue;
     if (o.seeds && !o.seeds.includes(cell.seed)) continue;

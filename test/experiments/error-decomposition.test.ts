@@ -103,5 +103,11 @@ test('quick preset: one table, shares sum to 1, CIs ordered, k = 1 has no checkp
   }
   assert.equal(s.fidelity.length, 2 + ks.length);
   for (const f of s.fidelity) assert.ok([f.oneMinusSpearman, f.lo, f.hi].every(Number.isFinite) && f.lo <= f.oneMinusSpearman && f.oneMinusSpearman <= f.hi, JSON.stringify(f));
+  // --settings limits what is computed, not what is summarised; --cached-only computes nothing.
+  const other = await runErrorDecomposition('quick', { outDir: out, cacheDir: path.join(out, 'cache'), settings: ['cnn'] });
+  assert.deepEqual(other.rows, s.rows);
+  const none = await runErrorDecomposition('quick', { outDir: path.join(out, 'fresh'), cacheDir: path.join(out, 'fresh', 'cache'), cachedOnly: true });
+  assert.deepEqual([none.rows.length, none.missing.length], [0, 1]);
+  assert.ok(!fs.existsSync(path.join(out, 'fresh', 'cache')), 'cachedOnly must not compute anything');
   fs.rmSync(out, { recursive: true, force: true });
 });

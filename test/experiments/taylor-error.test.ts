@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../../lib/runtime/backend.ts';
-import { cellSpearmanCI, ratioCI, runTaylorError, taylorCellDir, TAYLOR_PRESETS, type TaylorCellResult } from '../../lib/experiments/taylor-error.ts';
+import { cellSpearmanCI, proxyCorrelations, ratioCI, runTaylorError, taylorCellDir, TAYLOR_PRESETS, type TaylorCellResult, type TaylorRow } from '../../lib/experiments/taylor-error.ts';
 
 process.env.FTDA_DATA_MIRROR ??= '/work/shared/data';
 process.env.FTDA_QUIET = '1';
@@ -34,6 +34,17 @@ test('cell statistics: Spearman across cells with a bootstrap CI, ratio CI over 
   const s = ratioCI([1, 2, 0, 1], [4, 4, 4, 4], 0, 500);
   ordered(s, 'ratio');
   assert.ok(s.lo < s.hi);
+});
+
+test('proxy correlations: one set per setting, plus a pooled set when there are several', () => {
+  const row = (setting: string, i: number) => ({ setting, preset: 'full', lr: 1e-3, T: 10 * (i + 1), seed: 0, relErr: i + (setting === 'cnn' ? 0.5 : 0), queryProxy: i + (setting === 'cnn' ? 0.5 : 0), proxy: i, proxyAbsolute: i, oneMinusSpearman: i, medianSampleRelErr: i }) as unknown as TaylorRow;
+  const rows = [0, 1, 2, 3].flatMap((i) => [row('mlp', i), row('cnn', i)]);
+  const c = proxyCorrelations(rows, 0);
+  assert.deepEqual([...new Set(c.map((x) => x.setting))], ['mlp-full', 'cnn-full', 'pooled']);
+  const pooled = c.find((x) => x.setting === 'pooled' && x.primary)!;
+  assert.equal(pooled.cells, 8);
+  assert.equal(pooled.spearman, 1);
+  assert.equal(proxyCorrelations(rows.filter((r) => r.setting === 'mlp'), 0).filter((x) => x.setting === 'pooled').length, 0);
 });
 
 test('quick preset: result files, schema, finite values, ordered CIs, forward = backward, noise below signal', async () => {
@@ -88,6 +99,15 @@ test('quick preset: result files, schema, finite values, ordered CIs, forward = 
   // A second call reads every phase back from the caches and reproduces the numbers.
   const again = await runTaylorError('quick', { outDir: out, cacheDir: path.join(out, 'cache') });
   assert.deepEqual(again.rows, summary.rows);
+  // --settings limits what is computed, not what is summarised: a call for another setting keeps these cells.
+  const other = await runTaylorError('quick', { outDir: out, cacheDir: path.join(out, 'cache'), settings: ['cnn'] });
+  assert.deepEqual(other.rows, summary.rows);
+  // --cached-only computes nothing: a fresh folder gets an empty summary listing every cell as missing.
+  const fresh = path.join(out, 'fresh');
+  const none = await runTaylorError('quick', { outDir: fresh, cacheDir: path.join(fresh, 'cache'), cachedOnly: true });
+  assert.equal(none.rows.length, 0);
+  assert.equal(none.missing.length, g.lrs.length * g.steps.length);
+  assert.ok(!fs.existsSync(path.join(fresh, 'cache')), 'cachedOnly must not train or cache anything');
   fs.rmSync(out, { recursive: true, force: true });
 });
 
