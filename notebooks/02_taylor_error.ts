@@ -28,11 +28,12 @@
 // 16 queries, one seed). `full` is LR ∈ {1e-2, 3e-3, 1e-3, 3e-4, 1e-4} × T ∈ {10, 25, 50, 94} on the paper's MLP, 50 × 100.
 // The grids live in `TAYLOR_PRESETS` in `lib/experiments/taylor-error.ts`. The preset comes from `FTDA_PRESET`.
 //
-// `full` also lists coarser CNN, GPT-2 and Llama rows (`--settings cnn`). They are not computed on the development
-// machine yet, because of cost. The proxy carries one perturbation per scored sample forward, at 2–3 Hessian-vector
-// products per step, and the matched estimator needs one HVP per query per step. At 0.78 s per CNN HVP, the CNN row
-// (24 samples × 32 queries, T ∈ {10, 30, 63}) is about 2.3 h per learning rate on 2 cores. Every phase is cached, so
-// the row can be computed piece by piece.
+// `full` also lists coarser CNN, GPT-2 and Llama rows (`--settings cnn`). The proxy carries one perturbation per
+// scored sample forward, at about 4 Hessian-vector products per step, and the matched estimator needs one HVP per
+// query per step. At 0.78 s per CNN HVP, the CNN row is therefore small: 16 samples × 8 queries, LR ∈ {1e-3, 1e-4},
+// T ∈ {10, 30, 63}. On 2 cores a T = 10 cell takes about 7 min, a T = 30 cell 20–25 min, a T = 63 cell about 40 min.
+// The transformer rows are not computed on the development machine yet. Every phase is cached, so a row can be
+// computed piece by piece (`--lrs`, `--steps`), and `--cached-only` summarises what exists.
 
 // %%
 import { displayFigure, displayTable, ensureResults, formatTable, presetFromEnv, readResults, saveFigure, taylorErrorHeatmap, taylorProxyScatter, type TidySummary } from '../lib/plot/index.ts';
@@ -101,4 +102,4 @@ console.log([
 // Compute the proxy along the recorded trajectory (no retraining): where it is large, shorten the horizon (attribute
 // over a window of steps, see notebook 04) or validate against TSLOO on a few samples before relying on the scores.
 //
-// *Measured 2026-11-23 on the 2-core development VM (wasm backend), full preset: on the MNIST MLP (LR 1e-2 … 1e-4 × T 10 … 94, seed 0), the relative Taylor error at T = 10 falls from 1.02 to 0.52 as the LR falls. At T = 94 it is 0.93–1.02 at every LR. The proxy's rank correlation with the measured error across the 20 cells is 0.908, bootstrap 95 % CI [0.693, 0.991].*
+// *Measured 2026-11-23 on the 2-core development VM (wasm backend), full preset: on the MNIST MLP (LR 1e-2 … 1e-4 × T 10 … 94, seed 0), the relative Taylor error at T = 10 falls from 1.02 to 0.52 as the LR falls. At T = 94 it is 0.93–1.02 at every LR. The proxy's rank correlation with the measured error across the 20 cells is 0.908, bootstrap 95 % CI [0.693, 0.991]. On the CIFAR-10 CNN (16 samples × 8 queries, seed 0; T = 63 not computed yet) the relative error is 0.12 [0.10, 0.15] at LR 1e-3, T = 10 and 0.46 [0.37, 0.55] at T = 30; at LR 1e-4 it is 0.37 [0.28, 0.40] at T = 10 and 0.064 [0.056, 0.12] at T = 30. The proxy (0.21, 0.68, 0.37, 0.090) ranks these 4 cells exactly. That is weak evidence on its own: the bootstrap CI over 4 cells is degenerate, and a perfect ranking of 4 cells happens by chance with probability 1/24 ≈ 0.04. Pooled over the 24 MLP and CNN cells, the correlation is 0.946 [0.806, 0.994]. The CNN's TSLOO noise floor is not measured (one trainer rerun per sample, bit for bit, so there is no second order to compare).*

@@ -32,7 +32,7 @@
 //
 // **What is reduced at CPU scale, and why.** Ground truth costs one retraining per scored sample. `quick` is therefore
 // the quick MLP at LR 1e-3 with 16 × 16 samples × queries and strides k ∈ {1, 4, 16}. `full` is the paper's MLP at
-// LR 1e-3 and 1e-4 with 50 × 100 (`DECOMPOSITION_PRESETS`). The preset comes from `FTDA_PRESET`.
+// LR 1e-3 and 1e-4 with 50 × 100, and the CIFAR-10 CNN at LR 1e-3 with 16 × 8 (`DECOMPOSITION_PRESETS`). The preset comes from `FTDA_PRESET`.
 
 // %%
 import { displayFigure, displayTable, ensureResults, errorDecompositionFigure, formatTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
@@ -96,4 +96,4 @@ console.log([...bars].map(([key, rs]) => {
 // (notebook 02) reduce it. System effects (float32 noise, checkpoint stride) come last; save fewer checkpoints only
 // while their share stays small.
 //
-// *Measured 2026-11-23 on the 2-core development VM (wasm backend), full preset: on the MNIST MLP at LR 1e-3 the shares of the squared error are 84.0 % [81.3, 86.6] algorithm (Taylor residual), 16.0 % [13.4, 18.7] config (optimizer mismatch), and < 0.1 % system (float32 noise, checkpoint stride 16). At LR 1e-4 they are 70.9 % and 29.1 %.*
+// *Measured 2026-11-23 on the 2-core development VM (wasm backend), full preset: on the MNIST MLP at LR 1e-3 the shares of the squared error are 84.0 % [81.3, 86.6] algorithm (Taylor residual), 16.0 % [13.4, 18.7] config (optimizer mismatch), and < 0.1 % system (float32 noise, checkpoint stride 16). At LR 1e-4 they are 70.9 % and 29.1 %. On the CIFAR-10 CNN at LR 1e-3 (16 samples × 8 queries, seed 0) the order flips: config 66.9 % [43.5, 85.6], algorithm 33.1 % [14.4, 56.5], checkpoint stride 16 −0.3 % [−0.5, 0.1]. There SGD-influence ranks the 16 samples worse than chance (1 − ρ = 1.13 [1.01, 1.25]) while AdamW-influence reaches 1 − ρ = 0.24 [0.14, 0.36]. The CNN's float32 share is not measured: its TSLOO is one trainer rerun per sample, which reproduces the base run bit for bit, so there is no second computation order to compare against (the table flags it `measured: false`).*
