@@ -146,6 +146,8 @@ console.log([
 // *Measured 2026-11-23 on the 2-core development VM (wasm backend), full preset: Spearman with TSLOO of
 // AdamW-influence (exact) against SGD-influence, mean [95 % CI, seeds then queries resampled], and the relative gain.
 // MNIST MLP, LR 1e-3, seeds 0–2: 0.360 [0.286, 0.420] against 0.154 [0.142, 0.164], +134 % [+77 %, +195 %].
+// At LR 1e-4 (seed 0): 0.341 [0.333, 0.349] against 0.309 [0.302, 0.317], +10 % [+8.8 %, +11.7 %]; at LR 1e-5:
+// 0.908 [0.904, 0.912] against 0.824 [0.818, 0.830], +10 % [+9.6 %, +10.8 %].
 // CIFAR-10 CNN, LR 1e-3, seed 0 (exact sweeps on 16 queries): 0.815 [0.795, 0.837] against 0.126 [0.081, 0.171],
 // +544 % [+372 %, +905 %]; without curvature AdamW-influence drops to 0.078. GPT-2 (seed 0, exact sweeps on 8 queries):
 // LR 1e-4 0.958 against 0.502 (+91 % [+76 %, +106 %]), LR 5e-5 0.974 against 0.703 (+39 % [+29 %, +47 %]), LR 1e-5 0.986 against
