@@ -386,7 +386,7 @@ async function experiment(args: string[]): Promise<void> {
   if (name === 'quickstart' || name === 'custom-estimator') return notebookExperiment(name, rest);
   if (name === 'selection') return selectionExperiment(rest);
   if (name === 'final-model' || name === 'acc-epochs' || name === 'cleansing') return neighbourExperiment(name, rest);
-  const f = parseFlags(rest, name === 'taylor-error' ? (['preset', 'lrs', 'steps', 'seeds', 'settings', 'cached-only', 'backend'] as const) : name === 'error-decomposition' ? (['preset', 'lrs', 'seeds', 'settings', 'cached-only', 'backend'] as const) : (['preset', 'lrs', 'seeds', 'settings', 'cached-only', 'backend'] as const), ['cached-only']);
+  const f = parseFlags(rest, name === 'taylor-error' ? (['preset', 'lrs', 'steps', 'seeds', 'settings', 'cached-only', 'backend'] as const) : (['preset', 'lrs', 'seeds', 'settings', 'cached-only', 'backend'] as const), ['cached-only']);
   if (f.backend !== undefined && !BACKEND_CHOICES.includes(f.backend as BackendChoice)) {
     throw new UsageError(`unknown --backend '${f.backend}'; choose one of ${BACKEND_CHOICES.join(', ')}`);
   }
