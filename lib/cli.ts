@@ -418,7 +418,7 @@ async function taylorErrorCommand(preset: string, f: Record<string, string>): Pr
   for (const r of s.rows) {
     console.log(`${r.setting}/${r.preset} lr ${r.lr} T ${r.T}: relErr ${r.relErr.toFixed(3)} [${r.relErrLo.toFixed(3)}, ${r.relErrHi.toFixed(3)}]  1−ρ ${r.oneMinusSpearman.toFixed(3)}  proxy Π_Q ${r.queryProxy.toFixed(3)} Π ${r.proxy.toFixed(3)}`);
   }
-  for (const c of s.correlations.filter((x) => x.primary)) console.log(`${c.setting}: Spearman(Π_Q, relErr) over ${c.cells} cells = ${c.spearman.toFixed(3)} [${c.lo.toFixed(3)}, ${c.hi.toFixed(3)}]`);
+  for (const c of s.correlations.filter((x) => x.primary)) console.log(`${c.setting}: Spearman(Π_Q, relErr) over ${c.cells} cells = ${c.spearman.toFixed(3)} [${c.lo.toFixed(3)}, ${c.hi.toFixed(3)}], permutation p = ${c.pPerm.toPrecision(2)}`);
   if (s.missing.length) console.log(`${s.missing.length} cell(s) of the preset not computed yet`);
 }
 

@@ -66,7 +66,9 @@ await displayFigure(figures[1].spec, { plotly: true });
 // %% [markdown]
 // ## Key numbers
 // Measured error with its CI, and the proxies, per cell. Then the proxy-vs-error correlations. The primary pairing,
-// fixed before the grid was run, is `queryProxy` against `relErr`.
+// fixed before the grid was run, is `queryProxy` against `relErr`. `pPerm` is the one-sided permutation p-value: how
+// often chance alone ranks the cells as well (exact up to 8 cells), which stays honest where few cells make the
+// bootstrap CI degenerate.
 
 // %%
 const correlations = ((summary as { correlations?: Record<string, unknown>[] }).correlations ?? []);
@@ -74,7 +76,7 @@ const columns = ['setting', 'lr', 'T', 'seed', 'relErr', 'relErrLo', 'relErrHi',
 // one console.log: a headless run can drop output that arrives late
 console.log([
   formatTable(summary.rows, columns),
-  ...(correlations.length ? ['', formatTable(correlations, ['setting', 'proxy', 'error', 'primary', 'cells', 'spearman', 'lo', 'hi'])] : []),
+  ...(correlations.length ? ['', formatTable(correlations, ['setting', 'proxy', 'error', 'primary', 'cells', 'spearman', 'lo', 'hi', 'pPerm'])] : []),
 ].join('\n'));
 await displayTable(summary.rows, columns);
 

@@ -437,6 +437,55 @@ export interface ProxyCorrelation {
   hi: number;
   /** Bootstrap replicates where Spearman was undefined (a resample with a constant column), dropped. */
   dropped: number;
+  /**
+   * One-sided permutation p-value P(ρ_perm ≥ ρ) under no association: exact up to 8 cells, else 10,000
+   * random permutations. With few cells the bootstrap CI degenerates (4 perfectly ranked cells give
+   * [1, 1]); this says how often chance alone ranks them as well (1/24 for 4 cells).
+   */
+  pPerm: number;
+}
+
+/**
+ * One-sided permutation p-value of Spearman(x, y) > 0: the share of orderings of y whose Spearman with x
+ * reaches the observed one (the identity counted). Exact (all n! orderings) for n ≤ 8, else `reps` random
+ * permutations (Rng(seed)) with the +1 correction. NaN below 3 cells.
+ * @param x `[nCells]`, @param y `[nCells]`
+ */
+export function permutationP(x: number[], y: number[], seed = 0, reps = 10000): number {
+  const n = x.length;
+  if (n < 3) return NaN;
+  const rho = spearman(x, y);
+  const eps = 1e-12; // ties in ρ count as reaching it
+  if (n <= 8) {
+    let hit = 0;
+    let total = 0;
+    const perm = y.slice();
+    const visit = (k: number): void => {
+      if (k === n) {
+        total++;
+        if (spearman(x, perm) >= rho - eps) hit++;
+        return;
+      }
+      for (let i = k; i < n; i++) {
+        [perm[k], perm[i]] = [perm[i], perm[k]];
+        visit(k + 1);
+        [perm[k], perm[i]] = [perm[i], perm[k]];
+      }
+    };
+    visit(0);
+    return hit / total;
+  }
+  const rng = new Rng(seed);
+  let hit = 0;
+  const perm = y.slice();
+  for (let r = 0; r < reps; r++) {
+    for (let i = n - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [perm[i], perm[j]] = [perm[j], perm[i]];
+    }
+    if (spearman(x, perm) >= rho - eps) hit++;
+  }
+  return (hit + 1) / (reps + 1);
 }
 
 /**
@@ -537,8 +586,10 @@ export function proxyCorrelations(rows: TaylorRow[], seed = 0): ProxyCorrelation
   for (const [setting, rs] of groups) {
     for (const proxy of ['queryProxy', 'proxy', 'proxyAbsolute'] as const) {
       for (const error of ['relErr', 'oneMinusSpearman', 'medianSampleRelErr'] as const) {
-        const c = cellSpearmanCI(rs.map((r) => r[proxy]), rs.map((r) => r[error]), seed);
-        out.push({ setting, proxy, error, primary: proxy === 'queryProxy' && error === 'relErr', cells: rs.length, ...c });
+        const x = rs.map((r) => r[proxy]);
+        const y = rs.map((r) => r[error]);
+        const c = cellSpearmanCI(x, y, seed);
+        out.push({ setting, proxy, error, primary: proxy === 'queryProxy' && error === 'relErr', cells: rs.length, ...c, pPerm: permutationP(x, y, seed) });
       }
     }
   }

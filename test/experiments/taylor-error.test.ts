@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../../lib/runtime/backend.ts';
-import { cellSpearmanCI, proxyCorrelations, ratioCI, runTaylorError, taylorCellDir, TAYLOR_PRESETS, type TaylorCellResult, type TaylorRow } from '../../lib/experiments/taylor-error.ts';
+import { cellSpearmanCI, permutationP, proxyCorrelations, ratioCI, runTaylorError, taylorCellDir, TAYLOR_PRESETS, type TaylorCellResult, type TaylorRow } from '../../lib/experiments/taylor-error.ts';
 
 process.env.FTDA_DATA_MIRROR ??= '/work/shared/data';
 process.env.FTDA_QUIET = '1';
@@ -43,8 +43,24 @@ test('proxy correlations: one set per setting, plus a pooled set when there are 
   assert.deepEqual([...new Set(c.map((x) => x.setting))], ['mlp-full', 'cnn-full', 'pooled']);
   const pooled = c.find((x) => x.setting === 'pooled' && x.primary)!;
   assert.equal(pooled.cells, 8);
-  assert.equal(pooled.spearman, 1);
+  assert.ok(Math.abs(pooled.spearman - 1) < 1e-12);
   assert.equal(proxyCorrelations(rows.filter((r) => r.setting === 'mlp'), 0).filter((x) => x.setting === 'pooled').length, 0);
+  // 4 perfectly ranked cells: the bootstrap CI is [1, 1], the permutation p-value says 1 ordering in 24.
+  const mlp = c.find((x) => x.setting === 'mlp-full' && x.primary)!;
+  assert.ok([mlp.spearman, mlp.lo, mlp.hi].every((v) => Math.abs(v - 1) < 1e-12), JSON.stringify(mlp));
+  assert.ok(Math.abs(mlp.pPerm - 1 / 24) < 1e-12, `pPerm ${mlp.pPerm}`);
+  assert.ok(pooled.pPerm < 1e-3, `pooled pPerm ${pooled.pPerm}`);
+});
+
+test('permutation p-value: exact for few cells, Monte Carlo for many, ~uniform under no association', () => {
+  assert.ok(Math.abs(permutationP([1, 2, 3, 4, 5], [1, 2, 3, 4, 5]) - 1 / 120) < 1e-12);
+  assert.equal(permutationP([1, 2, 3, 4, 5], [5, 4, 3, 2, 1]), 1); // the worst ordering: every ordering reaches it
+  assert.ok(Number.isNaN(permutationP([1, 2], [1, 2])));
+  const x = Array.from({ length: 20 }, (_, i) => i);
+  assert.ok(permutationP(x, x.map((v) => v * v), 0, 2000) < 1e-3);
+  const shuffled = [13, 2, 17, 8, 0, 11, 5, 19, 3, 14, 7, 16, 1, 10, 18, 6, 12, 4, 15, 9];
+  const p = permutationP(x, shuffled, 0, 2000);
+  assert.ok(p > 0.05 && p < 0.95, `no association should not look significant: p = ${p}`);
 });
 
 test('quick preset: result files, schema, finite values, ordered CIs, forward = backward, noise below signal', async () => {
