@@ -4,7 +4,8 @@
  *
  * Estimates on the same run and the same (scored samples × queries) matrix:
  *   R     TSLOO, the reference (vectorised replicas on plain MLPs, else one trainer rerun per id);
- *   R′    TSLOO by the other computation order (one trainer rerun per id), when R is vectorised;
+ *   R′    TSLOO by a second computation order: one trainer rerun per id where R is vectorised, else one
+ *         rerun per id with every batch's rows reversed (`rowOrder: 'reversed'`, the same sums in another order);
  *   A     AdamW-influence, exact curvature, every checkpoint (the matched estimator);
  *   S     SGD-influence, exact curvature, every checkpoint;
  *   S_k   SGD-influence fed every k-th checkpoint ({@link coarseCheckpoints}).
@@ -19,7 +20,7 @@
  * independent of everything else, E[⟨ν, E⟩] = E‖ν‖², estimated from two computation orders as
  * ½ ‖R − R′‖²_q, so the noise share is moved out of ⟨R − A, E⟩:
  *
- *   - system, float32 noise        ½ ‖R − R′‖²_q                 (0, flagged, where R′ is unavailable)
+ *   - system, float32 noise        ½ ‖R − R′‖²_q
  *   - system, checkpoint stride k   ⟨S − S_k, E⟩_q                (0 at k = 1)
  *   - config, optimizer mismatch    ⟨A − S, E⟩_q
  *   - algorithm, Taylor residual    ⟨R − A, E⟩_q − ½ ‖R − R′‖²_q
@@ -259,9 +260,11 @@ export async function runDecompositionCell(
   const vec = canVectorise(loaded.model);
   const R = await tsloo({ ...base, crossCheck: vec ? c.crossCheck : 0 });
   seconds.tsloo = R.timing.computeSeconds;
-  const Ralt = vec ? await tsloo({ ...base, method: 'sequential' }) : null;
-  if (Ralt) seconds.tslooAlternative = Ralt.timing.computeSeconds;
-  log(`${tag} tsloo ${R.method}${Ralt ? ' + sequential' : ''}`);
+  // The second computation order: the trainer where R is vectorised, else the trainer with reversed rows.
+  const Ralt = await tsloo(vec ? { ...base, method: 'sequential' } : { ...base, method: 'sequential', rowOrder: 'reversed' });
+  seconds.tslooAlternative = Ralt.timing.computeSeconds;
+  const altName = `${Ralt.method}${Ralt.rowOrder === 'reversed' ? ', reversed rows' : ''}`;
+  log(`${tag} tsloo ${R.method} + ${altName}`);
 
   const task: AttributionTask = { model: loaded.model, data: loaded.train, trajectory, queries, trainIds: ids };
   const opts = { occurrence: 'all', curvature: 'exact' };
@@ -280,7 +283,7 @@ export async function runDecompositionCell(
   const rows: DecompositionRow[] = [];
   const nEntries = ids.length * queries.n;
   for (const k of c.ks) {
-    const parts = decompositionParts(R.scores, Ralt?.scores ?? null, A.scores, S.scores, Sk.get(k)!);
+    const parts = decompositionParts(R.scores, Ralt.scores, A.scores, S.scores, Sk.get(k)!);
     const shares = sharesWithCI(parts, c.seed);
     for (const comp of COMPONENTS) {
       rows.push({
@@ -293,7 +296,7 @@ export async function runDecompositionCell(
         component: comp,
         ...shares[comp],
         meanSquare: parts[comp].reduce((a, b) => a + b, 0) / nEntries,
-        measured: comp !== 'system: float32 noise (TSLOO)' || Ralt !== null,
+        measured: true, // false only in cells written before the reversed-row order existed (CNN, transformers)
       });
     }
   }
@@ -302,15 +305,12 @@ export async function runDecompositionCell(
     const ci = bootstrapCI(perQuery(spearman, m, R.scores), { seed: c.seed });
     fidelity.push({ setting: c.setting, preset: c.preset, lr: c.lr, seed: c.seed, estimate, oneMinusSpearman: 1 - ci.mean, lo: 1 - ci.hi, hi: 1 - ci.lo });
   };
-  if (Ralt) ctx('TSLOO (sequential order)', Ralt.scores);
+  ctx(vec ? 'TSLOO (sequential order)' : 'TSLOO (reversed row order)', Ralt.scores);
   ctx('AdamW-influence (exact)', A.scores);
   for (const k of c.ks) ctx(`SGD-influence (exact), stride ${k}`, Sk.get(k)!);
 
-  let maxAlt: number | null = null;
-  if (Ralt) {
-    maxAlt = 0;
-    for (let i = 0; i < R.scores.values.length; i++) maxAlt = Math.max(maxAlt, Math.abs(R.scores.values[i] - Ralt.scores.values[i]));
-  }
+  let maxAlt = 0;
+  for (let i = 0; i < R.scores.values.length; i++) maxAlt = Math.max(maxAlt, Math.abs(R.scores.values[i] - Ralt.scores.values[i]));
   const result: DecompositionCellResult = {
     format: 'faithful-tda/error-decomposition-cell',
     version: 1,
@@ -318,7 +318,7 @@ export async function runDecompositionCell(
     T: run.T,
     runHash: trajectory.manifest.runHash,
     scoredIds: ids,
-    tsloo: { method: R.method, alternative: Ralt ? Ralt.method : null, control: R.noise, crossCheck: R.crossCheck ?? null, maxAbsDiffAlternative: maxAlt },
+    tsloo: { method: R.method, alternative: altName, control: R.noise, crossCheck: R.crossCheck ?? null, maxAbsDiffAlternative: maxAlt },
     rows,
     fidelity,
     seconds,

@@ -8,8 +8,9 @@
  *   - `relErr` = ‖TSLOO − Δ̂‖_F / ‖TSLOO‖_F (95% bootstrap CI over queries: columns resampled, ratio of sums),
  *   - `oneMinusSpearman` = 1 − mean over queries of the per-query Spearman across samples (CI over queries),
  *   - per-sample ‖TSLOO_z − Δ̂_z‖ / ‖TSLOO_z‖ (over queries) and their median,
- * next to the float32 noise floor of TSLOO itself (the control replica's |control − base| and a
- * `crossCheck` of a few ids rerun through the trainer) and the proxy (Π, Π_Q, absolute, per sample).
+ * next to the float32 noise floor of TSLOO itself (vectorised: the control replica's |control − base| and a
+ * `crossCheck` of a few ids rerun through the trainer; sequential: the same TSLOO with every batch's rows
+ * reversed, a second computation order) and the proxy (Π, Π_Q, absolute, per sample).
  * The scored samples are drawn from those the truncated plan uses (a sample never seen has TSLOO ≡ 0).
  *
  * Validation (`summary.json` → `correlations`): Spearman across cells between proxy and measured error,
@@ -138,7 +139,9 @@ export interface TaylorCellResult {
     control: { maxAbs: number; meanAbs: number } | null;
     /** max_q |vectorised − trainer| per cross-checked id. */
     crossCheck: { ids: number[]; maxAbsDiff: number[]; maxAbsScore: number[] } | null;
-    /** The larger of the two maxima: the float32 floor TSLOO is resolved to. */
+    /** Sequential TSLOO: max over (z, q) of |TSLOO − TSLOO with reversed batch rows| (absent in older cells). */
+    alternative?: { method: string; maxAbsDiff: number } | null;
+    /** The largest of these maxima: the float32 floor TSLOO is resolved to. */
     floor: number;
     /** floor / tslooRms and errorRms / floor (null when the floor is 0): the algorithm-level error against it. */
     floorOverSignal: number;
@@ -296,6 +299,13 @@ export async function runTaylorCell(cell: TaylorCell, paths: TaylorPaths): Promi
     cacheDir: path.join(cacheDir, 'tsloo'),
   });
   log(`${tag} tsloo ${gt.timing.computeSeconds.toFixed(1)} s (${gt.method})`);
+  // Without a vectorised control, the noise floor comes from a second computation order of the same runs.
+  const alt = vec ? null : await tsloo({ model: loaded.model, data: loaded.train, trajectory, queries, ids, method: 'sequential', rowOrder: 'reversed', cacheDir: path.join(cacheDir, 'tsloo') });
+  let altDiff = 0;
+  if (alt) {
+    for (let i = 0; i < alt.scores.values.length; i++) altDiff = Math.max(altDiff, Math.abs(alt.scores.values[i] - gt.scores.values[i]));
+    log(`${tag} tsloo, reversed rows ${alt.timing.computeSeconds.toFixed(1)} s (max |Δ| ${altDiff.toExponential(2)})`);
+  }
 
   const task: AttributionTask = { model: loaded.model, data: loaded.train, trajectory, queries, trainIds: ids };
   const estimator = matchedEstimator(trajectory);
@@ -344,7 +354,7 @@ export async function runTaylorCell(cell: TaylorCell, paths: TaylorPaths): Promi
   const errorRms = rms(err);
 
   const cc = gt.crossCheck ?? null;
-  const floor = Math.max(gt.noise?.maxAbs ?? 0, ...(cc?.maxAbsDiff ?? [0]));
+  const floor = Math.max(gt.noise?.maxAbs ?? 0, ...(cc?.maxAbsDiff ?? [0]), altDiff);
   const keep = perSampleRelErr.map((v) => Number.isFinite(v));
   const pick = (xs: number[]) => xs.filter((_, i) => keep[i]);
 
@@ -369,6 +379,7 @@ export async function runTaylorCell(cell: TaylorCell, paths: TaylorPaths): Promi
       method: gt.method,
       control: gt.noise ? { maxAbs: gt.noise.maxAbs, meanAbs: gt.noise.meanAbs } : null,
       crossCheck: cc,
+      alternative: alt ? { method: 'sequential, reversed rows', maxAbsDiff: altDiff } : null,
       floor,
       floorOverSignal: floor / tslooRms,
       errorOverFloor: floor > 0 ? errorRms / floor : null,

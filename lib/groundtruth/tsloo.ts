@@ -17,6 +17,9 @@
  *   |loss(control) − loss(base)| is reported as the measured noise term.
  * - **Sequential** (every family, `method: 'sequential'`): one branched `train(...)` per id; the trainer
  *   reproduces the base run bit for bit, so the base losses are the control.
+ * - **Second computation order** (`rowOrder: 'reversed'`, sequential only): each counterfactual run sums
+ *   its batches in reverse row order. It is the same TSLOO up to float32 rounding, so comparing it with the
+ *   plan-order result measures the noise floor of TSLOO itself where no vectorised path exists.
  * - **Cache + resume** (`cacheDir`): one JSON file per finished group, written atomically, in a directory
  *   keyed by everything that determines the numbers; README.md here has the layout.
  *
@@ -29,7 +32,7 @@ import type { Model } from '../models/types.ts';
 import { unflattenParams, disposeParams } from '../models/params.ts';
 import { runtimeInfo } from '../runtime/backend.ts';
 import { scoreMatrix, type ScoreMatrix } from '../analysis/score-matrix.ts';
-import { isFullState, makeEngine, resolveRemoval, type StepEngine } from '../train/engine.ts';
+import { isFullState, makeEngine, resolveRemoval, type RowOrder, type StepEngine } from '../train/engine.ts';
 import { settingHash } from '../train/setting.ts';
 import { writeAtomic } from '../train/store.ts';
 import { bytesHash, type FlatState, type Occurrence, type Removal, type Trajectory } from '../train/trajectory.ts';
@@ -57,6 +60,12 @@ export interface TslooOptions {
   divisor?: Removal['divisor'];
   /** 'auto' (default): vectorised for plain MLPs, sequential otherwise. */
   method?: 'auto' | TslooMethod;
+  /**
+   * Row order of the counterfactual runs' batches (default 'plan'; 'reversed' needs method 'sequential').
+   * The base losses stay those of the plan-order base run, so the rounding difference of the order lands
+   * in the scores.
+   */
+  rowOrder?: RowOrder;
   /** Counterfactual replicas per vectorised group, excluding the control (default 32). */
   replicas?: number;
   /** Root directory of the on-disk cache (none: compute in memory only). */
@@ -106,6 +115,8 @@ export interface TslooResult {
   divisor: Removal['divisor'];
   /** Replicas per group (vectorised). */
   replicas?: number;
+  /** Row order of the counterfactual runs' batches. */
+  rowOrder: RowOrder;
   /** Vectorised: measured |control − base|; sequential: null (the trainer reproduces the base run bit for bit). */
   noise: NoiseFloor | null;
   /** Present when `crossCheck` > 0 was asked for (vectorised). */
@@ -166,6 +177,7 @@ function checkBase(model: Model, data: Dataset, traj: Trajectory): StepEngine {
   if (man.weightsKey !== undefined) {
     throw new Error(`tsloo: the base trajectory was trained with sample weights '${man.weightsKey}'; pass the unweighted base run`);
   }
+  if (man.rowOrder) throw new Error(`tsloo: the base trajectory ran its batches in '${man.rowOrder}' row order; pass the plan-order base run (use the rowOrder option for a second computation order)`);
   if (man.startStep !== 0) throw new Error(`tsloo: the base trajectory is a branch starting at step ${man.startStep}; TSLOO needs the run from step 0`);
   if (!man.complete || man.endStep !== man.steps) throw new Error(`tsloo: the base trajectory is incomplete (endStep ${man.endStep} of ${man.steps})`);
   if (man.record !== 'full') {
@@ -202,6 +214,9 @@ export async function tsloo(opts: TslooOptions): Promise<TslooResult> {
     throw new Error(`tsloo: method 'vectorised' supports plain MLPs only (model family '${model.family}'); use 'sequential' or 'auto'`);
   }
   const method: TslooMethod = want === 'auto' ? (canVectorise(model) ? 'vectorised' : 'sequential') : want;
+  const rowOrder = opts.rowOrder ?? 'plan';
+  if (rowOrder !== 'plan' && rowOrder !== 'reversed') throw new Error(`tsloo: rowOrder must be 'plan' or 'reversed', got '${opts.rowOrder}'`);
+  if (rowOrder === 'reversed' && method !== 'sequential') throw new Error(`tsloo: rowOrder 'reversed' needs method 'sequential' (this request resolved to '${method}')`);
   const R = opts.replicas ?? 32;
   if (!(Number.isInteger(R) && R >= 1)) throw new Error(`tsloo: replicas must be a positive integer, got ${opts.replicas}`);
   if (opts.stopAfter !== undefined && !(Number.isInteger(opts.stopAfter) && opts.stopAfter >= 0)) {
@@ -235,6 +250,7 @@ export async function tsloo(opts: TslooOptions): Promise<TslooResult> {
     divisor,
     method,
     replicas: method === 'vectorised' ? R : undefined,
+    rowOrder: rowOrder === 'reversed' ? rowOrder : undefined, // absent for 'plan': earlier cache keys stay valid
     queryChunk: chunk,
   };
   const key = settingHash(descriptor);
@@ -319,7 +335,7 @@ export async function tsloo(opts: TslooOptions): Promise<TslooResult> {
   }
   opts.onProgress?.(done, ids.length);
 
-  const ctx: RunCtx = { model, data, setting, traj, queries, chunk, occurrence, divisor, base, baseEngine };
+  const ctx: RunCtx = { model, data, setting, traj, queries, chunk, occurrence, divisor, rowOrder, base, baseEngine };
   for (const g of todo) {
     if (opts.stopAfter !== undefined && computedNow >= opts.stopAfter) break;
     const gs = performance.now();
@@ -349,6 +365,7 @@ export async function tsloo(opts: TslooOptions): Promise<TslooResult> {
     occurrence,
     divisor,
     replicas: method === 'vectorised' ? R : undefined,
+    rowOrder,
     noise: method === 'vectorised' ? { maxAbs: noiseAcc.max, meanAbs: noiseAcc.n ? noiseAcc.sum / noiseAcc.n : 0, groups: noiseAcc.groups } : null,
     computeSeconds,
     runtime: runtimeInfo(),
@@ -377,6 +394,8 @@ interface StoredResult {
   occurrence: Occurrence;
   divisor: Removal['divisor'];
   replicas?: number;
+  /** Absent in results written before the option existed ('plan'). */
+  rowOrder?: RowOrder;
   noise: NoiseFloor | null;
   crossCheck?: CrossCheck;
   computeSeconds: number;
@@ -394,6 +413,7 @@ function fromStored(s: StoredResult, ms: number, dir?: string): TslooResult {
     occurrence: s.occurrence,
     divisor: s.divisor,
     replicas: s.replicas,
+    rowOrder: s.rowOrder ?? 'plan',
     noise: s.noise,
     crossCheck: s.crossCheck,
     timing: { seconds: ms / 1000, computeSeconds: s.computeSeconds, runsTrainedNow: 0, runsPerSecond: s.computeSeconds > 0 ? runs / s.computeSeconds : 0 },
@@ -421,6 +441,7 @@ interface RunCtx {
   chunk: number;
   occurrence: Occurrence;
   divisor: Removal['divisor'];
+  rowOrder: RowOrder;
   /** ℓ_q(θ_T) of the base run `[nQuery]`. */
   base: Float32Array;
   baseEngine: StepEngine;
@@ -442,6 +463,7 @@ async function runSingle(ctx: RunCtx, g: Group): Promise<{ rows: Float64Array[];
     data: ctx.data,
     setting: ctx.setting,
     removal: { ids: [id], occurrence: ctx.occurrence, divisor: ctx.divisor },
+    rowOrder: ctx.rowOrder,
     from: { step: g.branch, state: branchState(ctx, g.branch) },
     record: 'none',
   });

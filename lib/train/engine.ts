@@ -27,6 +27,12 @@ import {
 import { planFor, stepsPerEpoch, validateSetting, type TrainSetting } from './setting.ts';
 import type { FlatState, Removal } from './trajectory.ts';
 
+/**
+ * Row order of each batch tensor: 'plan' (as drawn), or 'reversed' — the same run, summed in another
+ * order, so its float32 rounding differs (a second computation order for measuring TSLOO's noise floor).
+ */
+export type RowOrder = 'plan' | 'reversed';
+
 /** Loss-weight multiplier of sample `id` at step `t` (1 = as trained). */
 export type WeightFn = (id: number, step: number) => number;
 
@@ -38,8 +44,9 @@ export interface StepEngine {
   spec: ParamSpec[];
   nParams: number;
   slots: StateSlot[];
-  /** Batch ids per step, `[T][≤B]`. */
+  /** Batch ids per step, `[T][≤B]`, in the row order of the batch tensors. */
   plan: number[][];
+  rowOrder: RowOrder;
   /** η_t per step, `[T]`. */
   lrs: number[];
   T: number;
@@ -102,14 +109,18 @@ export function makeEngine(o: {
   setting: TrainSetting;
   weights?: WeightFn;
   removal?: Removal;
+  rowOrder?: RowOrder;
 }): StepEngine {
   const { model, data, setting, weights, removal } = o;
+  const rowOrder = o.rowOrder ?? 'plan';
+  if (rowOrder !== 'plan' && rowOrder !== 'reversed') throw new Error(`train: rowOrder must be 'plan' or 'reversed', got '${o.rowOrder}'`);
   if (!model || !Array.isArray(model.spec)) throw new Error('train: model must be a Model (see lib/models/types.ts)');
   if (!data || typeof data.n !== 'number') throw new Error('train: data must be a Dataset (see lib/data/dataset.ts)');
   checkDataset(data);
   validateSetting(setting, data.n);
   if (weights !== undefined && typeof weights !== 'function') throw new Error(`train: weights must be a function (id, step) => number`);
-  const plan = planFor(setting, data.n);
+  const drawn = planFor(setting, data.n);
+  const plan = rowOrder === 'reversed' ? drawn.map((b) => [...b].reverse()) : drawn;
   const T = plan.length;
   const removedByStep = removal ? resolveRemoval(plan, data.n, removal) : new Map<number, Set<number>>();
   const removedAt = new Map<number, Set<number>>();
@@ -128,6 +139,7 @@ export function makeEngine(o: {
     nParams: numParams(model.spec),
     slots: stateSlots(setting.optimizer),
     plan,
+    rowOrder,
     lrs: lrSequence(setting.schedule, T),
     T,
     stepsPerEpoch: stepsPerEpoch(setting, data.n),

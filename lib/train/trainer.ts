@@ -11,7 +11,7 @@ import type { Model, Params } from '../models/types.ts';
 import { flattenParams } from '../models/params.ts';
 import { checkParams } from '../models/nn.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { isFullState, makeEngine, Runner, type StepInfo, type WeightFn } from './engine.ts';
+import { isFullState, makeEngine, Runner, type RowOrder, type StepInfo, type WeightFn } from './engine.ts';
 import { diskTrajectory, makeAccessor, type ReplayContext } from './replay.ts';
 import { settingHash } from './setting.ts';
 import { TrajectoryStore, type CheckpointMeta, type RunHeader } from './store.ts';
@@ -40,6 +40,8 @@ export interface TrainOptions {
   /** Names `weights` in the run hash; required together with `weights` when a store is used. */
   weightsKey?: string;
   removal?: Removal;
+  /** Row order of the batch tensors (default 'plan'); 'reversed' is part of the run hash and the manifest. */
+  rowOrder?: RowOrder;
   /** In-memory recording (ignored with a store, which always keeps full states): default 'full'. */
   record?: RecordMode;
   /** A directory (or store) to write to / resume from. */
@@ -89,7 +91,8 @@ function recordedGrid(start: number, end: number, k: number, none: boolean): num
  */
 export async function train(opts: TrainOptions): Promise<Trajectory> {
   const { model, data, setting } = opts;
-  const engine = makeEngine({ model, data, setting, weights: opts.weights, removal: opts.removal });
+  const engine = makeEngine({ model, data, setting, weights: opts.weights, removal: opts.removal, rowOrder: opts.rowOrder });
+  const reversed = engine.rowOrder === 'reversed' ? ('reversed' as const) : undefined;
   const { T, spec, nParams, slots } = engine;
   const record = opts.record ?? 'full';
   if (!RECORD.includes(record)) throw new Error(`train: record must be one of ${RECORD.join(' | ')}, got '${record}'`);
@@ -138,6 +141,7 @@ export async function train(opts: TrainOptions): Promise<Trajectory> {
     data: store ? dataHash(data) : data.name,
     start: { step: startStep, theta: bytesHash(start.theta), m: start.m && bytesHash(start.m), v: start.v && bytesHash(start.v), buf: start.buf && bytesHash(start.buf), optStep: start.optStep },
     removal: opts.removal,
+    rowOrder: reversed, // absent for 'plan': earlier run hashes stay valid
     weightsKey: opts.weightsKey ?? (opts.weights ? '<unnamed function>' : undefined),
     checkpointEvery: k,
     evalEvery: opts.evalEvery,
@@ -161,6 +165,7 @@ export async function train(opts: TrainOptions): Promise<Trajectory> {
     optimizer: setting.optimizer.kind,
     slots,
     removal: opts.removal,
+    ...(reversed ? { rowOrder: reversed } : {}),
     weightsKey: opts.weightsKey,
     record: store ? 'full' : record,
     checkpointEvery: k,

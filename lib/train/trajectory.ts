@@ -73,6 +73,8 @@ export interface TrajectoryManifest {
   /** Slots stored after θ in each full state, in order. */
   slots: StateSlot[];
   removal?: Removal;
+  /** Present when the batch rows ran in reverse order (see `RowOrder` in engine.ts). */
+  rowOrder?: 'reversed';
   weightsKey?: string;
   record: RecordMode;
   checkpointEvery: number;

@@ -17,6 +17,7 @@ import {
   COMPONENTS,
   DECOMPOSITION_PRESETS,
   decompositionParts,
+  runDecompositionCell,
   runErrorDecomposition,
   sharesWithCI,
 } from '../../lib/experiments/error-decomposition.ts';
@@ -110,4 +111,21 @@ test('quick preset: one table, shares sum to 1, CIs ordered, k = 1 has no checkp
   assert.deepEqual([none.rows.length, none.missing.length], [0, 1]);
   assert.ok(!fs.existsSync(path.join(out, 'fresh', 'cache')), 'cachedOnly must not compute anything');
   fs.rmSync(out, { recursive: true, force: true });
+});
+
+test('CNN (no vectorised TSLOO): the noise row is measured from the reversed-row order', async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ftda-decomp-cnn-'));
+  try {
+    const t0 = performance.now();
+    const r = await runDecompositionCell({ setting: 'cnn', preset: 'quick', lr: 1e-3, seed: 0, nScored: 4, nQueries: 4, ks: [1], crossCheck: 0 }, { outDir: out, cacheDir: path.join(out, 'cache') });
+    console.log(`  cnn quick cell: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    assert.equal(r.tsloo.method, 'sequential');
+    assert.equal(r.tsloo.alternative, 'sequential, reversed rows');
+    assert.ok(r.tsloo.maxAbsDiffAlternative! > 0, 'the two orders must differ in the last bits');
+    const noise = r.rows.find((x) => x.component === 'system: float32 noise (TSLOO)')!;
+    assert.ok(noise.measured && noise.meanSquare > 0 && noise.share >= 0 && noise.share < 0.05, JSON.stringify(noise));
+    assert.ok(r.fidelity.some((f) => f.estimate === 'TSLOO (reversed row order)' && f.oneMinusSpearman < 0.05));
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
 });

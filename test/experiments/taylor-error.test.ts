@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../../lib/runtime/backend.ts';
-import { cellSpearmanCI, permutationP, proxyCorrelations, ratioCI, runTaylorError, taylorCellDir, TAYLOR_PRESETS, type TaylorCellResult, type TaylorRow } from '../../lib/experiments/taylor-error.ts';
+import { cellSpearmanCI, permutationP, proxyCorrelations, ratioCI, runTaylorCell, runTaylorError, taylorCellDir, TAYLOR_PRESETS, type TaylorCellResult, type TaylorRow } from '../../lib/experiments/taylor-error.ts';
 
 process.env.FTDA_DATA_MIRROR ??= '/work/shared/data';
 process.env.FTDA_QUIET = '1';
@@ -129,4 +129,20 @@ test('quick preset: result files, schema, finite values, ordered CIs, forward = 
 
 test('unknown preset is a clear error', async () => {
   await assert.rejects(runTaylorError('nope'), /unknown taylor-error preset 'nope'; known: quick, full/);
+});
+
+test('CNN cell (sequential TSLOO): the noise floor comes from the reversed-row order and is recorded', async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ftda-taylor-cnn-'));
+  try {
+    const t0 = performance.now();
+    const r = await runTaylorCell({ setting: 'cnn', preset: 'quick', lr: 1e-3, steps: 4, seed: 0, nScored: 3, nQueries: 3, crossCheck: 0 }, { outDir: out, cacheDir: path.join(out, 'cache') });
+    console.log(`  cnn quick cell (T ${r.T}): ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    assert.equal(r.noise.method, 'sequential');
+    assert.equal(r.noise.alternative?.method, 'sequential, reversed rows');
+    assert.ok(r.noise.alternative!.maxAbsDiff > 0, 'two orders must differ in the last bits');
+    assert.equal(r.noise.floor, r.noise.alternative!.maxAbsDiff);
+    assert.ok(r.noise.floorOverSignal < 0.01 && r.noise.errorOverFloor! > 1, JSON.stringify(r.noise));
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
 });

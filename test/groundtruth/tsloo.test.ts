@@ -219,6 +219,35 @@ test('other families run one-at-a-time through the trainer (CNN): auto → seque
   assert.ok(maxAbs(r.scores.values) > 0);
 });
 
+test("rowOrder 'reversed' (sequential): the same TSLOO up to float32 rounding, a separate cache entry, clear errors", async () => {
+  const net = cnn(CNN_PRESETS.tiny);
+  const imgs = { ...teacherData(24, 64, 3, 5), xShape: [8, 8, 1] };
+  const qs = { ...teacherData(6, 64, 3, 6), xShape: [8, 8, 1] };
+  const traj = await train({ model: net, data: imgs, setting: adamwSetting({ epochs: 2 }), record: 'full' });
+  const dir = tmp();
+  try {
+    const o = { model: net, data: imgs, trajectory: traj, queries: qs, ids: [4, 19, 7], cacheDir: dir };
+    const plain = await tsloo(o);
+    const rev = await tsloo({ ...o, rowOrder: 'reversed' });
+    assert.equal(plain.rowOrder, 'plan');
+    assert.equal(rev.rowOrder, 'reversed');
+    assert.notEqual(rev.key, plain.key);
+    assert.deepEqual(rev.baseLosses, plain.baseLosses);
+    const d = maxDiff(plain.scores.values, rev.scores.values);
+    assert.ok(d > 0, 'the second order must round differently, or it measures nothing');
+    assert.ok(d < 1e-3 * maxAbs(plain.scores.values), `orders differ by ${d}, scores reach ${maxAbs(plain.scores.values)}`);
+    const cached = await tsloo({ ...o, rowOrder: 'reversed' });
+    assert.equal(cached.rowOrder, 'reversed');
+    assert.deepEqual(cached.scores.values, rev.scores.values);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  await assert.rejects(tsloo(opts({ rowOrder: 'reversed' })), /rowOrder 'reversed' needs method 'sequential' \(this request resolved to 'vectorised'\)/);
+  await assert.rejects(tsloo(opts({ method: 'sequential', rowOrder: 'random' as never })), /rowOrder must be 'plan' or 'reversed', got 'random'/);
+  const rbase = await train({ model, data, setting: adamw, rowOrder: 'reversed' });
+  await assert.rejects(tsloo(opts({ trajectory: rbase, method: 'sequential' })), /'reversed' row order; pass the plan-order base run/);
+});
+
 test('no tensor leak (vectorised and sequential)', async () => {
   await tsloo(opts({ ids: [3, 5], replicas: 2 }));
   const before = tf.memory().numTensors;

@@ -151,6 +151,30 @@ test('weights and evalFn: ε-upweighting changes the run; evalFn sees θ_t', asy
   assert.notEqual(trajectoryHash(a), trajectoryHash(b));
 });
 
+test("rowOrder 'reversed': the same run up to float32 rounding, but not the same bits; hashed and recorded", async () => {
+  for (const s of [adamwSetting({ epochs: 2 }), sgdSetting({ epochs: 2 })]) {
+    const a = await train({ model, data, setting: s });
+    const r = await train({ model, data, setting: s, rowOrder: 'reversed' });
+    const again = await train({ model, data, setting: s, rowOrder: 'reversed' });
+    assert.equal(trajectoryHash(r), trajectoryHash(again), 'reversed is itself deterministic');
+    assert.deepEqual(r.batches, a.batches.map((b) => [...b].reverse()));
+    assert.equal(r.manifest.rowOrder, 'reversed');
+    assert.ok(!('rowOrder' in a.manifest), 'plan order leaves the manifest (and earlier run hashes) unchanged');
+    assert.notEqual(r.manifest.runHash, a.manifest.runHash);
+    const ta = a.states.final().theta;
+    const tr = r.states.final().theta;
+    let d = 0;
+    let m = 0;
+    for (let i = 0; i < ta.length; i++) {
+      d = Math.max(d, Math.abs(ta[i] - tr[i]));
+      m = Math.max(m, Math.abs(ta[i] - a.states.at(0).theta[i]));
+    }
+    assert.ok(d > 0, 'another summation order rounds differently (otherwise it measures no noise)');
+    assert.ok(d < 1e-4 * m, `reversed rows change θ_T by ${d}, the run moved θ by ${m}`);
+  }
+  await assert.rejects(train({ model, data, setting: adamwSetting(), rowOrder: 'shuffled' as never }), /rowOrder must be 'plan' or 'reversed', got 'shuffled'/);
+});
+
 test('no tensor leak over 1,000 steps (record none)', async () => {
   const s = adamwSetting({ epochs: 200 }); // 40/8 · 200 = 1,000 steps
   await train({ model, data, setting: { ...s, maxSteps: 3 }, record: 'none' }); // warm kernels
