@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../../lib/runtime/backend.ts';
-import { cellSpearmanCI, permutationP, proxyCorrelations, ratioCI, runTaylorCell, runTaylorError, taylorCellDir, TAYLOR_PRESETS, type TaylorCellResult, type TaylorRow } from '../../lib/experiments/taylor-error.ts';
+import { proxyCorrelations, ratioCI, runTaylorCell, runTaylorError, taylorCellDir, TAYLOR_PRESETS, type TaylorCellResult, type TaylorRow } from '../../lib/experiments/taylor-error.ts';
 
 process.env.FTDA_DATA_MIRROR ??= '/work/shared/data';
 process.env.FTDA_QUIET = '1';
@@ -20,15 +20,7 @@ const ordered = (c: { mean: number; lo: number; hi: number }, what: string) => {
   assert.ok(c.lo <= c.mean && c.mean <= c.hi, `${what}: CI [${c.lo}, ${c.hi}] does not contain ${c.mean}`);
 };
 
-test('cell statistics: Spearman across cells with a bootstrap CI, ratio CI over queries', () => {
-  const x = [1, 2, 3, 4, 5, 6, 7, 8];
-  const up = cellSpearmanCI(x, x.map((v) => v * v), 1, 500);
-  const near = (a: number, b: number) => Math.abs(a - b) < 1e-12;
-  assert.ok(near(up.spearman, 1) && near(up.lo, 1) && near(up.hi, 1), JSON.stringify(up));
-  const down = cellSpearmanCI(x, x.map((v) => -v), 1, 500);
-  assert.ok(near(down.spearman, -1), JSON.stringify(down));
-  const noisy = cellSpearmanCI(x, [2, 1, 4, 3, 6, 5, 8, 7], 1, 500);
-  assert.ok(noisy.spearman > 0.8 && noisy.spearman < 1 && noisy.lo < noisy.spearman && noisy.hi <= 1);
+test('ratio CI over queries', () => {
   const r = ratioCI([1, 1, 1, 1], [4, 4, 4, 4], 0, 200);
   assert.deepEqual([r.mean, r.lo, r.hi], [0.5, 0.5, 0.5]);
   const s = ratioCI([1, 2, 0, 1], [4, 4, 4, 4], 0, 500);
@@ -50,17 +42,6 @@ test('proxy correlations: one set per setting, plus a pooled set when there are 
   assert.ok([mlp.spearman, mlp.lo, mlp.hi].every((v) => Math.abs(v - 1) < 1e-12), JSON.stringify(mlp));
   assert.ok(Math.abs(mlp.pPerm - 1 / 24) < 1e-12, `pPerm ${mlp.pPerm}`);
   assert.ok(pooled.pPerm < 1e-3, `pooled pPerm ${pooled.pPerm}`);
-});
-
-test('permutation p-value: exact for few cells, Monte Carlo for many, ~uniform under no association', () => {
-  assert.ok(Math.abs(permutationP([1, 2, 3, 4, 5], [1, 2, 3, 4, 5]) - 1 / 120) < 1e-12);
-  assert.equal(permutationP([1, 2, 3, 4, 5], [5, 4, 3, 2, 1]), 1); // the worst ordering: every ordering reaches it
-  assert.ok(Number.isNaN(permutationP([1, 2], [1, 2])));
-  const x = Array.from({ length: 20 }, (_, i) => i);
-  assert.ok(permutationP(x, x.map((v) => v * v), 0, 2000) < 1e-3);
-  const shuffled = [13, 2, 17, 8, 0, 11, 5, 19, 3, 14, 7, 16, 1, 10, 18, 6, 12, 4, 15, 9];
-  const p = permutationP(x, shuffled, 0, 2000);
-  assert.ok(p > 0.05 && p < 0.95, `no association should not look significant: p = ${p}`);
 });
 
 test('quick preset: result files, schema, finite values, ordered CIs, forward = backward, noise below signal', async () => {
