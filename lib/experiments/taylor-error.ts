@@ -224,20 +224,22 @@ export async function cachedScores(
     return { scores: fromJSON(saved.scores), seconds: saved.seconds, cached: true };
   }
   const s0 = performance.now();
-  let last = 0;
-  const scores = await getEstimator(name).score(task, {
-    ...options,
-    onProgress: (d: number, n: number, what: string) => {
-      if (performance.now() - last > 10000 || d === n) {
-        log(`  ${name}${tag ? ` (${tag})` : ''}: ${d}/${n} ${what}`);
-        last = performance.now();
-      }
-    },
-  });
+  const scores = await getEstimator(name).score(task, { ...options, onProgress: throttledProgress(`${name}${tag ? ` (${tag})` : ''}`) });
   const seconds = (performance.now() - s0) / 1000;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   writeAtomic(file, JSON.stringify({ estimator: name, options, tag, seconds, scores: toJSON(scores) }));
   return { scores, seconds, cached: false };
+}
+
+/** A progress callback that logs `label: d/n what` at most every 10 s, and at the end. */
+function throttledProgress(label: string): (d: number, n: number, what: string) => void {
+  let last = 0;
+  return (d, n, what) => {
+    if (performance.now() - last > 10000 || d === n) {
+      log(`  ${label}: ${d}/${n} ${what}`);
+      last = performance.now();
+    }
+  };
 }
 
 /** The registry name of the estimator that models a run's optimizer exactly. */
@@ -321,7 +323,7 @@ export async function runTaylorCell(cell: TaylorCell, paths: TaylorPaths): Promi
     const j = JSON.parse(fs.readFileSync(proxyFile, 'utf8'));
     px = { ...j, firstOrderScores: fromJSON(j.firstOrderScores), predictedError: fromJSON(j.predictedError) };
   } else {
-    px = await taylorErrorProxy(loaded.model, loaded.train, trajectory, ids, { queries, seed: cell.seed });
+    px = await taylorErrorProxy(loaded.model, loaded.train, trajectory, ids, { queries, seed: cell.seed, onProgress: throttledProgress('error proxy') });
     fs.mkdirSync(path.dirname(proxyFile), { recursive: true });
     writeAtomic(proxyFile, JSON.stringify({ ...px, firstOrderScores: toJSON(px.firstOrderScores!), predictedError: toJSON(px.predictedError!) }));
   }
