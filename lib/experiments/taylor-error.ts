@@ -315,7 +315,7 @@ export async function runTaylorCell(cell: TaylorCell, paths: TaylorPaths): Promi
   const est = await cachedScores(task, estimator, { occurrence: 'all', curvature: 'exact' }, cacheDir, gt.key);
   log(`${tag} ${estimator} ${est.seconds.toFixed(1)} s${est.cached ? ' (cached)' : ''}`);
 
-  // The proxy (cached: it costs about as much as the estimator).
+  // The proxy (cached: it costs about as much as the estimator; its step loop resumes from a checkpoint).
   const proxyKey = settingHash({ run: trajectory.manifest.runHash, ids, q: gt.key, seed: cell.seed, v: 1 }).slice(0, 24);
   const proxyFile = path.join(cacheDir, 'proxy', `proxy-${proxyKey}.json`);
   let px: ErrorProxyResult;
@@ -323,7 +323,7 @@ export async function runTaylorCell(cell: TaylorCell, paths: TaylorPaths): Promi
     const j = JSON.parse(fs.readFileSync(proxyFile, 'utf8'));
     px = { ...j, firstOrderScores: fromJSON(j.firstOrderScores), predictedError: fromJSON(j.predictedError) };
   } else {
-    px = await taylorErrorProxy(loaded.model, loaded.train, trajectory, ids, { queries, seed: cell.seed, onProgress: throttledProgress('error proxy') });
+    px = await taylorErrorProxy(loaded.model, loaded.train, trajectory, ids, { queries, seed: cell.seed, onProgress: throttledProgress('error proxy'), checkpointFile: proxyFile.replace(/\.json$/, '.ckpt') });
     fs.mkdirSync(path.dirname(proxyFile), { recursive: true });
     writeAtomic(proxyFile, JSON.stringify({ ...px, firstOrderScores: toJSON(px.firstOrderScores!), predictedError: toJSON(px.predictedError!) }));
   }

@@ -5,6 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { initBackend } from '../../lib/runtime/backend.ts';
 import { createModel } from '../../lib/models/registry.ts';
 import { train } from '../../lib/train/trainer.ts';
@@ -93,4 +96,35 @@ test('components and options: the A/B split, curvature and kink terms switch off
   await assert.rejects(taylorErrorProxy(model, data, traj, [1, 1]), /twice/);
   const mom = await train({ model, data, setting: adamwSetting({ optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 0 }, schedule: { kind: 'constant', lr: 0.1 } }) });
   await assert.rejects(taylorErrorProxy(model, data, mom, [0]), /momentum/);
+});
+
+test('checkpoint + resume: a loop killed mid-way resumes to the bit-identical result; another request is refused', async () => {
+  const relu = createModel({ family: 'mlp', config: { sizes: [6, 8, 3], activation: 'relu' } }); // kink signs are drawn
+  const traj = await train({ model: relu, data, setting: adamw(1e-2) });
+  const whole = await taylorErrorProxy(relu, data, traj, ids, { queries });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftda-proxy-ck-'));
+  const file = path.join(dir, 'loop.ckpt');
+  try {
+    const kill = (after: number) => (d: number) => {
+      if (d === after) throw new Error('killed');
+    };
+    await assert.rejects(taylorErrorProxy(relu, data, traj, ids, { queries, checkpointFile: file, checkpointSeconds: 0, onProgress: kill(3) }), /killed/);
+    assert.ok(fs.existsSync(file), 'a checkpoint is left behind');
+    // A second kill after resuming, then the rest.
+    const seen: number[] = [];
+    await assert.rejects(taylorErrorProxy(relu, data, traj, ids, { queries, checkpointFile: file, checkpointSeconds: 0, onProgress: (d) => { seen.push(d); kill(6)(d); } }), /killed/);
+    assert.equal(seen[0], 4, 'the resumed loop starts after the 3 steps done');
+    await assert.rejects(taylorErrorProxy(relu, data, traj, ids, { queries, seed: 1, checkpointFile: file }), /belongs to another request \(key .*\); delete it/);
+    const resumed = await taylorErrorProxy(relu, data, traj, ids, { queries, checkpointFile: file, checkpointSeconds: 0 });
+    assert.ok(!fs.existsSync(file), 'the checkpoint is removed when the loop finishes');
+    assert.deepEqual(resumed.perSample, whole.perSample);
+    assert.deepEqual(resumed.steps, whole.steps);
+    assert.deepEqual(resumed.cell, whole.cell);
+    assert.deepEqual(resumed.predictedError!.values, whole.predictedError!.values);
+    assert.ok(whole.steps.some((st) => Number.isFinite(st.kinkRatio) && st.kinkRatio > 0), 'the kink term (random signs) was exercised');
+    fs.writeFileSync(file, 'junk');
+    await assert.rejects(taylorErrorProxy(relu, data, traj, ids, { checkpointFile: file }), new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: (truncated header|header is not JSON)`));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
