@@ -416,7 +416,7 @@ async function taylorErrorCommand(preset: string, f: Record<string, string>): Pr
   if (!TAYLOR_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(TAYLOR_PRESETS).join(', ')}`);
   const s = await runTaylorError(preset, { lrs: numberList('lrs', f.lrs), steps: numberList('steps', f.steps), seeds: numberList('seeds', f.seeds), settings: f.settings?.split(',').map((x) => x.trim()), cachedOnly: f['cached-only'] === 'true' });
   for (const r of s.rows) {
-    console.log(`${r.setting}/${r.preset} lr ${r.lr} T ${r.T}: relErr ${r.relErr.toFixed(3)} [${r.relErrLo.toFixed(3)}, ${r.relErrHi.toFixed(3)}]  1−ρ ${r.oneMinusSpearman.toFixed(3)}  proxy Π_Q ${r.queryProxy.toFixed(3)} Π ${r.proxy.toFixed(3)}`);
+    console.log(`${r.setting}/${r.preset} lr ${r.lr} T ${r.T}: relErr ${r.relErr.toFixed(3)} [${r.relErrLo.toFixed(3)}, ${r.relErrHi.toFixed(3)}]  1−ρ ${r.oneMinusSpearman.toFixed(3)}  proxy Π_Q ${r.queryProxy.toFixed(3)} Π ${r.proxy.toFixed(3)}${r.noiseRelErr !== null ? `  float32 noise relErr ${r.noiseRelErr.toFixed(3)}` : ''}`);
   }
   for (const c of s.correlations.filter((x) => x.primary)) console.log(`${c.setting}: Spearman(Π_Q, relErr) over ${c.cells} cells = ${c.spearman.toFixed(3)} [${c.lo.toFixed(3)}, ${c.hi.toFixed(3)}], permutation p = ${c.pPerm.toPrecision(2)}`);
   if (s.missing.length) console.log(`${s.missing.length} cell(s) of the preset not computed yet`);

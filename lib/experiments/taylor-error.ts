@@ -140,8 +140,11 @@ export interface TaylorCellResult {
     control: { maxAbs: number; meanAbs: number } | null;
     /** max_q |vectorised − trainer| per cross-checked id. */
     crossCheck: { ids: number[]; maxAbsDiff: number[]; maxAbsScore: number[] } | null;
-    /** Sequential TSLOO: max over (z, q) of |TSLOO − TSLOO with reversed batch rows| (absent in older cells). */
-    alternative?: { method: string; maxAbsDiff: number } | null;
+    /**
+     * Sequential TSLOO: the same matrix by a second computation order (reversed batch rows): max over (z, q)
+     * of the difference, and ‖TSLOO − TSLOO′‖_F / ‖TSLOO‖_F (absent in older cells).
+     */
+    alternative?: { method: string; maxAbsDiff: number; relDiff?: number } | null;
     /** The largest of these maxima: the float32 floor TSLOO is resolved to. */
     floor: number;
     /** floor / tslooRms and errorRms / floor (null when the floor is 0): the algorithm-level error against it. */
@@ -382,7 +385,7 @@ export async function runTaylorCell(cell: TaylorCell, paths: TaylorPaths): Promi
       method: gt.method,
       control: gt.noise ? { maxAbs: gt.noise.maxAbs, meanAbs: gt.noise.meanAbs } : null,
       crossCheck: cc,
-      alternative: alt ? { method: 'sequential, reversed rows', maxAbsDiff: altDiff } : null,
+      alternative: alt ? { method: 'sequential, reversed rows', maxAbsDiff: altDiff, relDiff: relativeError(alt.scores.values, truth.values) } : null,
       floor,
       floorOverSignal: floor / tslooRms,
       errorOverFloor: floor > 0 ? errorRms / floor : null,
@@ -435,6 +438,11 @@ export interface TaylorRow {
   noiseFloor: number;
   floorOverSignal: number;
   errorOverFloor: number | null;
+  /**
+   * The relErr float32 noise alone gives one TSLOO computation: ‖TSLOO − TSLOO′‖_F / (√2 ‖TSLOO‖_F) over a
+   * full second computation order (independent noise of equal size in both); null where there is none (MLP).
+   */
+  noiseRelErr: number | null;
   forwardBackwardRelErr: number;
   perSampleSpearmanQuery: number;
 }
@@ -516,6 +524,7 @@ function toRow(r: TaylorCellResult): TaylorRow {
     noiseFloor: r.noise.floor,
     floorOverSignal: r.noise.floorOverSignal,
     errorOverFloor: r.noise.errorOverFloor,
+    noiseRelErr: r.noise.alternative?.relDiff !== undefined ? r.noise.alternative.relDiff / Math.SQRT2 : null,
     forwardBackwardRelErr: r.proxy.forwardBackwardRelErr,
     perSampleSpearmanQuery: r.proxy.perSampleSpearmanQuery,
   };

@@ -71,6 +71,7 @@ test('quick preset: result files, schema, finite values, ordered CIs, forward = 
     assert.ok(r.forwardBackwardRelErr < 1e-4, `the proxy's first-order part differs from the estimator: ${r.forwardBackwardRelErr}`);
     assert.ok(r.floorOverSignal >= 0 && r.floorOverSignal < 1e-2, `TSLOO noise floor / signal = ${r.floorOverSignal}`);
     assert.ok(r.errorOverFloor !== null && r.errorOverFloor > 10, `the Taylor error should be far above the float32 floor: ${r.errorOverFloor}`);
+    assert.equal(r.noiseRelErr, null, 'the vectorised MLP TSLOO has no full second computation order');
   }
   assert.deepEqual([...new Set(summary.rows.map((r) => r.T))].sort((a, b) => a - b), g.steps);
 
@@ -123,6 +124,7 @@ test('CNN cell (sequential TSLOO): the noise floor comes from the reversed-row o
     assert.ok(r.noise.alternative!.maxAbsDiff > 0, 'two orders must differ in the last bits');
     assert.equal(r.noise.floor, r.noise.alternative!.maxAbsDiff);
     assert.ok(r.noise.floorOverSignal < 0.01 && r.noise.errorOverFloor! > 1, JSON.stringify(r.noise));
+    assert.ok(r.noise.alternative!.relDiff! > 0 && r.noise.alternative!.relDiff! < 0.01, `orders differ by ${r.noise.alternative!.relDiff} of ‖TSLOO‖`);
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
