@@ -68,11 +68,14 @@ await displayFigure(figures[1].spec, { plotly: true });
 // Measured error with its CI, and the proxies, per cell. Then the proxy-vs-error correlations. The primary pairing,
 // fixed before the grid was run, is `queryProxy` against `relErr`. `pPerm` is the one-sided permutation p-value: how
 // often chance alone ranks the cells as well (exact up to 8 cells), which stays honest where few cells make the
-// bootstrap CI degenerate.
+// bootstrap CI degenerate. `noiseRelErr` is the relErr that float32 rounding alone gives TSLOO itself, measured by
+// computing it a second time with every batch's rows reversed (the same sums in another order). It exists where
+// TSLOO is one trainer rerun per sample (the CNN); the MLP's vectorised TSLOO has its own control replica, and
+// its noise is far below the signal. A measured error close to `noiseRelErr` is noise, not Taylor error.
 
 // %%
 const correlations = ((summary as { correlations?: Record<string, unknown>[] }).correlations ?? []);
-const columns = ['setting', 'lr', 'T', 'seed', 'relErr', 'relErrLo', 'relErrHi', 'queryProxy', 'proxy'];
+const columns = ['setting', 'lr', 'T', 'seed', 'relErr', 'relErrLo', 'relErrHi', 'queryProxy', 'proxy', 'noiseRelErr'];
 // one console.log: a headless run can drop output that arrives late
 console.log([
   formatTable(summary.rows, columns),

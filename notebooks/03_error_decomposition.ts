@@ -19,7 +19,8 @@
 // `R − S_k = (R − A) + (A − S) + (S − S_k)`. Each part's share is its projection on the total squared error,
 // `share_i = ⟨E_i, E⟩ / ‖E‖²` with `E = R − S_k`, so the shares sum to 1 exactly; a part that points against the rest
 // has a negative share. There are four parts:
-// - *system, float32 noise:* estimated from two computation orders of TSLOO;
+// - *system, float32 noise:* estimated from two computation orders of TSLOO, `½‖R − R′‖²` (MLP: vectorised
+//   replicas vs one trainer rerun per sample; CNN: trainer reruns with the batch rows in plan order vs reversed);
 // - *system, checkpoint stride:* `S − S_k`, which is zero at k = 1;
 // - *config, optimizer mismatch:* `A − S`;
 // - *algorithm, Taylor residual:* `R − A`, minus the noise share.
@@ -96,4 +97,4 @@ console.log([...bars].map(([key, rs]) => {
 // (notebook 02) reduce it. System effects (float32 noise, checkpoint stride) come last; save fewer checkpoints only
 // while their share stays small.
 //
-// *Measured 2026-11-23 on the 2-core development VM (wasm backend), full preset: on the MNIST MLP at LR 1e-3 the shares of the squared error are 84.0 % [81.3, 86.6] algorithm (Taylor residual), 16.0 % [13.4, 18.7] config (optimizer mismatch), and < 0.1 % system (float32 noise, checkpoint stride 16). At LR 1e-4 they are 70.9 % and 29.1 %. On the CIFAR-10 CNN at LR 1e-3 (16 samples × 8 queries, seed 0) the order flips: config 66.9 % [43.5, 85.6], algorithm 33.1 % [14.4, 56.5], checkpoint stride 16 −0.3 % [−0.5, 0.1]. There SGD-influence ranks the 16 samples worse than chance (1 − ρ = 1.13 [1.01, 1.25]) while AdamW-influence reaches 1 − ρ = 0.24 [0.14, 0.36]. The CNN's float32 share is not measured: its TSLOO is one trainer rerun per sample, which reproduces the base run bit for bit, so there is no second computation order to compare against (the table flags it `measured: false`).*
+// *Measured 2026-11-23 on the 2-core development VM (wasm backend), full preset: on the MNIST MLP at LR 1e-3 the shares of the squared error are 84.0 % [81.3, 86.6] algorithm (Taylor residual), 16.0 % [13.4, 18.7] config (optimizer mismatch), and < 0.1 % system (float32 noise, checkpoint stride 16). At LR 1e-4 they are 70.9 % and 29.1 %. On the CIFAR-10 CNN at LR 1e-3 (16 samples × 8 queries, seed 0) the order flips: config 66.9 % [43.5, 85.6], algorithm 32.5 % [14.0, 55.6], float32 noise 0.5 % [0.3, 0.9], checkpoint stride 16 −0.3 % [−0.5, 0.1]. There SGD-influence ranks the 16 samples worse than chance (1 − ρ = 1.13 [1.01, 1.25]) while AdamW-influence reaches 1 − ρ = 0.24 [0.14, 0.36]. The CNN's float32 share comes from a second computation of TSLOO with every batch's rows reversed (the same sums in another order); the two TSLOO matrices rank the samples almost alike (1 − ρ = 0.009 [0.004, 0.014]), but differ by up to 3.0e-3 in single entries.*
