@@ -21,7 +21,7 @@ export interface FidelityRow {
   seeds: number[];
   /** Mean over queries, per seed (same order as `seeds`). */
   perSeed: number[];
-  /** Mean ± std over seeds of the per-seed means. */
+  /** Mean ± std over seeds of the per-seed means (std is NaN with one seed: `NaN` in the CSV, null in the JSON). */
   mean: number;
   std: number;
   /** 95% two-stage percentile-bootstrap CI (seeds, then queries within seeds) of the mean of all (seed, query) values. */

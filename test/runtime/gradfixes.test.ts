@@ -72,6 +72,24 @@ test('zero-grad-compare: HVP through reshape-max pooling (Max → Equal) matches
   assert.ok(e < 1e-3, `rel err ${e}`);
 });
 
+test('op-conv-gather: the Max gradient is bit-identical to the stock mask x == y, ties included', () => {
+  const rng = new Rng(15);
+  // ReLU outputs: many exact zeros, so whole windows tie, as in a CNN's pooling.
+  const x = tf.relu(tf.tensor(rng.normalArray(2 * 4 * 6 * 3), [2, 4, 6, 3]));
+  const r = tf.reshape(x, [2, 2, 2, 3, 2, 3]);
+  for (const axes of [[4], [2, 4], [1, 2, 3, 4, 5]]) {
+    for (const keepDims of [true, false]) {
+      const y = tf.max(r, axes, true);
+      const c = tf.tensor(rng.normalArray(y.size), y.shape);
+      const cIn = keepDims ? c : tf.reshape(c, tf.max(r, axes).shape);
+      const got = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(cIn, tf.max(t, axes, keepDims))))(r).dataSync();
+      const stock = tf.mul(c, tf.cast(tf.equal(r, y), 'float32')).dataSync();
+      assert.deepEqual(Array.from(got), Array.from(stock), `axes ${axes} keepDims ${keepDims}`);
+    }
+  }
+  assert.ok(tf.sum(tf.cast(tf.equal(x, 0), 'float32')).dataSync()[0] > 10, 'the input should contain ties');
+});
+
 test('pool-grad-grads: HVP through avgPool (AvgPoolGrad has a gradient) matches FD', () => {
   const rng = new Rng(12);
   const x = tf.tensor(rng.normalArray(2 * 4 * 4 * 2), [2, 4, 4, 2]);
