@@ -406,7 +406,7 @@ async function experiment(args: string[]): Promise<void> {
   for (const r of s.rows.filter((x) => x.metric === 'spearman')) {
     console.log(`${r.setting}/${r.preset} ${r.optimizer} lr ${r.lr}  ${r.estimator.padEnd(31)} spearman ${r.mean.toFixed(4)}${r.seeds.length > 1 ? ` ± ${r.std.toFixed(4)}` : ''} (seeds ${r.seeds.join(',')}; 95% CI ${r.lo.toFixed(4)}–${r.hi.toFixed(4)})`);
   }
-  for (const g of s.gains) console.log(`gain ${g.a} over ${g.b} (${g.metric}, ${g.setting} ${g.optimizer} lr ${g.lr}): ${(100 * g.gain).toFixed(1)}% [${(100 * g.lo).toFixed(1)}, ${(100 * g.hi).toFixed(1)}]`);
+  for (const g of s.gains) console.log(`gain ${g.a} over ${g.b} (${g.metric}, ${g.setting} ${g.optimizer} lr ${g.lr}): ${(100 * g.gain).toFixed(1)}% [${(100 * g.lo).toFixed(1)}, ${(100 * g.hi).toFixed(1)}], difference ${g.diff.toFixed(3)} [${g.diffLo.toFixed(3)}, ${g.diffHi.toFixed(3)}]`);
 }
 
 /** `experiment taylor-error`: measured Taylor error and its proxy over LR × trajectory length. */

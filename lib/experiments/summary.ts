@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { clusterBootstrapCI, clusterRelativeGain, mean, meanStd } from '../analysis/stats.ts';
+import { clusterBootstrapCI, clusterPairedDiff, clusterRelativeGain, mean, meanStd } from '../analysis/stats.ts';
 import type { FidelityResult } from './fidelity.ts';
 
 /** One tidy row of a fidelity summary. */
@@ -43,9 +43,14 @@ export interface GainRow {
   metric: 'spearman' | 'pearson';
   a: string;
   b: string;
+  /** mean(a) / mean(b) − 1 over the paired (seed, query) values, with its CI; ill-conditioned when mean(b) ≈ 0. */
   gain: number;
   lo: number;
   hi: number;
+  /** mean(a − b), the absolute difference (e.g. Δρ), with its CI: well defined where `gain` is not. */
+  diff: number;
+  diffLo: number;
+  diffHi: number;
   n: number;
 }
 
@@ -129,7 +134,11 @@ export function relativeGains(results: FidelityResult[], a: string, b: string, m
     }
     if (!av.length) continue;
     const rg = clusterRelativeGain(av, bv, { seed, reps: 2000 });
-    out.push({ setting: g[0].cell.setting, preset: g[0].cell.preset, lr: g[0].cell.lr, optimizer: optimizerOf(g[0]), metric, a, b, gain: rg.gain, lo: rg.lo, hi: rg.hi, n: rg.n });
+    const d = clusterPairedDiff(av, bv, { seed, reps: 2000 });
+    out.push({
+      setting: g[0].cell.setting, preset: g[0].cell.preset, lr: g[0].cell.lr, optimizer: optimizerOf(g[0]), metric, a, b,
+      gain: rg.gain, lo: rg.lo, hi: rg.hi, diff: d.mean, diffLo: d.lo, diffHi: d.hi, n: rg.n,
+    });
   }
   return out;
 }

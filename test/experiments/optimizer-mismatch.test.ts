@@ -68,7 +68,10 @@ test('small grid: files, per-estimator query counts, first-k columns, paired gai
   const gains = s.gains.filter((g) => g.metric === 'spearman');
   assert.deepEqual(gains.map((g) => g.b), ['SGD-influence', 'AdamW-influence (no momentum)']);
   assert.equal(gains[0].n, 8);
-  for (const g of gains) assert.ok(g.lo <= g.gain && g.gain <= g.hi, JSON.stringify(g));
+  for (const g of gains) {
+    assert.ok(g.lo <= g.gain && g.gain <= g.hi, JSON.stringify(g));
+    assert.ok(Number.isFinite(g.diff) && g.diffLo <= g.diff && g.diff <= g.diffHi, JSON.stringify(g));
+  }
   // the full estimator over its ablation: paired on the ablation's 3 queries per cell, as gains.csv records
   assert.equal(gains[1].n, 6);
   assert.match(fs.readFileSync(path.join(dir, 'gains.csv'), 'utf8'), /AdamW-influence \(exact\),AdamW-influence \(no momentum\),/);
@@ -97,6 +100,7 @@ test('relativeGains pairs only the common query prefix of two estimators', () =>
   const g = relativeGains([cell([0.5, 0.5, 0.9, 0.9], [0.25, 0.25])], 'A', 'B', 'spearman', 1);
   assert.equal(g[0].n, 2);
   assert.ok(Math.abs(g[0].gain - 1) < 1e-12, `gain ${g[0].gain}`); // (0.5 − 0.25) / 0.25 on the first two only
+  assert.ok(Math.abs(g[0].diff - 0.25) < 1e-12, `diff ${g[0].diff}`); // 0.5 − 0.25, the same pairs
 });
 
 test('paper preset: transformer rows first; on wasm it stops at once naming the checkpoint and backend, writing no cell', async () => {
