@@ -30,8 +30,9 @@
 //
 // `full` also lists coarser CNN, GPT-2 and Llama rows (`--settings cnn`). The proxy carries one perturbation per
 // scored sample forward, at about 4 Hessian-vector products per step, and the matched estimator needs one HVP per
-// query per step. At 0.78 s per CNN HVP, the CNN row is therefore small: 16 samples × 8 queries, LR ∈ {1e-3, 1e-4},
-// T ∈ {10, 30, 63}. On 2 cores a T = 10 cell takes about 7 min, a T = 30 cell 20–25 min, a T = 63 cell about 40 min.
+// query per step. At 0.78 s per CNN HVP, the CNN row was made small: 16 samples × 8 queries, LR ∈ {1e-3, 1e-4},
+// T ∈ {10, 30, 63}. On 2 cores a T = 10 cell took about 7 min, a T = 30 cell 20–25 min, a T = 63 cell about 40 min.
+// (Since two bit-identical gradient fixes, a CNN HVP costs 0.25–0.33 s, so these cells now run about 3× faster.)
 // The transformer rows are not computed on the development machine yet. Every phase is cached, so a row can be
 // computed piece by piece (`--lrs`, `--steps`), and `--cached-only` summarises what exists.
 

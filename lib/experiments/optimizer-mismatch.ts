@@ -11,8 +11,9 @@
  *
  * **Why the CNN and transformer cells score fewer queries with the exact sweeps.** SGD-influence and
  * AdamW-influence (exact) carry one adjoint per query and cost one HVP per query per step. Measured on the
- * 2-core wasm machine: one HVP on a full batch takes 0.78 s (CNN, B 64), 2.5 s (GPT-2, 32 × 64 tokens) and 1.6 s
- * (Llama, 8 × 64 tokens), so 64 queries over 24–63 steps is 55–77 min per estimator per cell. In those cells
+ * 2-core wasm machine: one HVP on a full batch takes 0.78 s (CNN, B 64; 0.25–0.33 s since the CNN gradient fixes
+ * of 2026-11-23, bench/curvature.bench.ts), 2.5 s (GPT-2, 32 × 64 tokens) and 1.6 s (Llama, 8 × 64 tokens), so 64
+ * queries over 24–63 steps was 55–77 min per estimator per cell (about 17 min for the CNN now). In those cells
  * TSLOO and the cheap estimators cover all 64 queries and the two exact sweeps score the first 16 (CNN) or
  * 8 (GPT-2, Llama) (`maxQueries`); their relative gain is paired on those queries. The GGN ablation is MLP-only in `full`. A GPU
  * backend removes the reason for both cuts.
