@@ -148,9 +148,11 @@ console.log([
 // MNIST MLP, LR 1e-3, seeds 0–2: 0.360 [0.286, 0.420] against 0.154 [0.142, 0.164], +134 % [+77 %, +195 %].
 // At LR 1e-4 (seeds 0–2): 0.350 [0.341, 0.358] against 0.323 [0.310, 0.334], +8.6 % [+6.3 %, +10.5 %]; at LR 1e-5 (seeds 0–2):
 // 0.874 [0.843, 0.907] against 0.807 [0.777, 0.826], +8.3 % [+2.6 %, +12.2 %].
-// CIFAR-10 CNN, LR 1e-3, seed 0 (exact sweeps on 16 queries): 0.815 [0.795, 0.837] against 0.126 [0.081, 0.171],
-// +544 % [+372 %, +905 %]; without curvature AdamW-influence drops to 0.078. At LR 1e-4: 0.932 [0.918, 0.945] against
-// 0.490 [0.419, 0.561], +90 % [+67 %, +121 %]. GPT-2 (seed 0, exact sweeps on 8 queries):
+// CIFAR-10 CNN, LR 1e-3, seeds 0–2 (exact sweeps on 16 queries per seed): 0.711 [0.595, 0.811] against 0.081
+// [−0.033, 0.160]; SGD-influence's ρ is near 0 (negative on seed 1), so the relative gain, +777 % [+291 %, +9920 %], is
+// ill-conditioned and the paired difference Δρ = +0.630 [+0.443, +0.768] is the number to read. Without curvature
+// AdamW-influence drops to 0.046. At LR 1e-4 (seeds 0–2): 0.822 [0.749, 0.929] against 0.483 [0.403, 0.555],
+// +70 % [+43 %, +99 %], Δρ = +0.340 [+0.237, +0.442]. GPT-2 (seed 0, exact sweeps on 8 queries):
 // LR 1e-4 0.958 against 0.502 (+91 % [+76 %, +106 %]), LR 5e-5 0.974 against 0.703 (+39 % [+29 %, +47 %]), LR 1e-5 0.986 against
 // 0.811 (+21 % [+13 %, +32 %]). Llama (stories260K, seed 0, exact sweeps on 8 queries): LR 1e-3 0.841 against 0.392
 // (+115 % [+69 %, +191 %]), LR 1e-4 0.846 against 0.747 (+13 % [+0.4 %, +28 %]); its Pearson gains are negative, so
