@@ -21,8 +21,8 @@
  * [0.693, 0.991]; Π: 0.841 [0.523, 0.970]; Π_Q against 1 − Spearman: 0.699 [0.246, 0.942]. On the 6
  * CIFAR-10 CNN cells (LR 1e-3, 1e-4 × T 10, 30, 63): 0.943 [0.515, 1.000], exact permutation p = 0.008;
  * pooled over the 26 cells: 0.923 [0.769, 0.989]; with the GPT-2 cells (T = 8, LR 1e-4 and 1e-5; relErr 1.34
- * and 1.41, Π_Q 1.34 and 1.41) and the Llama cell (T = 8, LR 1e-4; relErr 14.2, Π_Q 14.4) over 29 cells:
- * 0.945 [0.812, 0.991].
+ * and 1.41, Π_Q 1.34 and 1.41) and the Llama cells (T = 8, LR 1e-3 and 1e-4; relErr 35.1 and 14.2, Π_Q 30.9 and 14.4)
+ * over 30 cells: 0.950 [0.844, 0.993].
  *
  * Presets: `quick` (CI: MLP quick, 2 LRs × 2 lengths, 12 samples × 16 queries), `full` (MLP full:
  * LR ∈ {1e-2, 3e-3, 1e-3, 3e-4, 1e-4} × T ∈ {10, 25, 50, 94}, 50 × 100; coarser CNN (CIFAR-10), GPT-2 and
