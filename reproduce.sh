@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Regenerates every result and figure of faithful-tda.
 #
-#   ./reproduce.sh [--preset quick|full] [--only 01,03|NAME,...] [--skip-experiments] [--no-notebooks] [--force-png] [--setup]
+#   ./reproduce.sh [--preset quick|full] [--only 01,03|NAME,...] [--skip-experiments] [--no-notebooks] [--force-png] [--setup] [--dry-run]
 #   (the preset may also be given bare: ./reproduce.sh full)
 #
+# 0. prints the plan with a cost estimate per experiment (this machine's last run, else the committed reference run
+#    scripts/reference-timings.tsv); --dry-run stops there;
 # 1. runs each experiment: npx tsx lib/cli.ts experiment <name> --preset <preset>, with a progress line (N of M,
-#    elapsed, ETA from the last run's timings or the mean so far). Experiments are cached and resumable under
-#    results/cache, so a rerun only recomputes what changed;
+#    elapsed, ETA from those timings, scaled by this machine's pace so far). Experiments are cached and resumable
+#    under results/cache, so a rerun only recomputes what changed;
 # 2. executes the notebooks headless (scripts/notebooks.ts) — or, without Jupyter (or with --no-notebooks), builds
 #    the same figures directly with scripts/figures.ts — as SVG, Plotly JSON, data JSON and HTML;
 # 3. renders every figure to PNG with headless Chromium (skipping figures whose Plotly JSON is unchanged since their
-#    PNG; --force-png re-renders all) and writes the index figures/README.md + figures/index.html;
+#    PNG; --force-png re-renders all) and writes the index README.md + index.html. The full preset publishes into
+#    figures/ (tracked); any other preset is a smoke test written to figures/<preset>/ (ignored by git);
 # 4. prints the headline numbers (scripts/summary.ts; also results/reproduce/<preset>/headline.md).
 # Nothing is installed unless --setup is given: it first installs the missing Debian packages (Jupyter, Chromium)
 # with apt-get, echoing the command. Without Chromium the PNGs are skipped and the install command is printed.
@@ -25,7 +28,8 @@ RUN_EXPERIMENTS=1
 NOTEBOOKS=1
 SETUP=0
 FORCE_PNG=0
-usage() { echo "usage: ./reproduce.sh [--preset quick|full] [--only LIST] [--skip-experiments] [--no-notebooks] [--force-png] [--setup]"; }
+DRY_RUN=0
+usage() { echo "usage: ./reproduce.sh [--preset quick|full] [--only LIST] [--skip-experiments] [--no-notebooks] [--force-png] [--setup] [--dry-run]"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     quick|full) PRESET="$1" ;;
@@ -37,6 +41,7 @@ while [ $# -gt 0 ]; do
     --no-notebooks) NOTEBOOKS=0 ;;
     --force-png) FORCE_PNG=1 ;;
     --setup) SETUP=1 ;;
+    --dry-run) DRY_RUN=1 ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "reproduce.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -145,24 +150,47 @@ if [ "$RUN_EXPERIMENTS" = 1 ]; then
     echo "reproduce.sh: no experiments selected (see: ${TSX[*]} scripts/figures.ts --list-experiments ${ONLY_ARGS[*]})" >&2
     exit 2
   fi
-  # Last successful run's seconds per experiment (this preset): a better ETA than the mean, since experiments
-  # differ by orders of magnitude. Cached reruns are faster than recorded; the ETA is an upper estimate then.
-  declare -A LAST=()
+  # Seconds per experiment: this machine's last uncached run of the preset (results/reproduce/<preset>/timings.tsv),
+  # else the committed reference run (scripts/reference-timings.tsv, measured on the 2-core development machine).
+  # Experiments differ by orders of magnitude, so a mean over the ones done so far would mislead; the remaining
+  # estimate is scaled by how fast this machine has been against the same table. Cached reruns finish sooner.
+  declare -A LAST=() REF=()
+  REF_SRC=""
+  if [ -f scripts/reference-timings.tsv ]; then
+    while IFS=$'\t' read -r p n s when; do
+      [ "$p" = "$PRESET" ] && [ -n "$n" ] && REF[$n]=$s && REF_SRC="reference run of $when"
+    done < <(grep -v '^#' scripts/reference-timings.tsv)
+  fi
   if [ -f "$TIMINGS" ]; then
     while IFS=$'\t' read -r n s; do [ -n "$n" ] && LAST[$n]=$s; done <"$TIMINGS"
   fi
+  expected() { if [ -n "${LAST[$1]:-}" ]; then echo "${LAST[$1]}"; elif [ -n "${REF[$1]:-}" ]; then echo "${REF[$1]}"; else echo ""; fi; }
+  total=0 unknown=0
+  echo "plan: ${#EXPERIMENTS[@]} experiments (preset $PRESET)"
+  for n in "${EXPERIMENTS[@]}"; do
+    e=$(expected "$n")
+    if [ -n "$e" ]; then total=$((total + e)); printf '  %-22s ~%s%s\n' "$n" "$(fmt_s "$e")" "$([ -n "${LAST[$n]:-}" ] && echo ' (this machine, last run)' || echo " ($REF_SRC)")"
+    else unknown=$((unknown + 1)); printf '  %-22s  no timing yet\n' "$n"; fi
+  done
+  echo "estimate: ~$(fmt_s "$total") for the experiments${unknown:+$([ "$unknown" -gt 0 ] && echo ", plus $unknown without a timing")} (less where results are cached)"
+  if [ "$DRY_RUN" = 1 ]; then exit 0; fi
   declare -A NOW=()
   M=${#EXPERIMENTS[@]}
   PHASE0=$SECONDS
   i=0
+  predicted_done=0
   for name in "${EXPERIMENTS[@]}"; do
     elapsed=$((SECONDS - PHASE0))
     eta="" known=1 rest=0
     for n in "${EXPERIMENTS[@]:$i}"; do
-      if [ -n "${LAST[$n]:-}" ]; then rest=$((rest + LAST[$n])); else known=0; fi
+      e=$(expected "$n")
+      if [ -n "$e" ]; then rest=$((rest + e)); else known=0; fi
     done
-    if [ "$known" = 1 ] && [ "$rest" -gt 0 ]; then eta="  ETA ~$(fmt_s "$rest") (last run's timings)"
-    elif [ "$i" -gt 0 ]; then eta="  ETA ~$(fmt_s $((elapsed * (M - i) / i))) (mean so far)"; fi
+    # Scale by this machine's pace so far against the table (only once a few seconds of evidence exist).
+    if [ "$predicted_done" -ge 5 ] && [ "$elapsed" -gt 0 ]; then rest=$((rest * elapsed / predicted_done)); fi
+    if [ "$known" = 1 ] && [ "$rest" -gt 0 ]; then eta="  ETA ~$(fmt_s "$rest")"
+    elif [ "$rest" -gt 0 ]; then eta="  ETA > $(fmt_s "$rest") (some experiments have no timing yet)"
+    elif [ "$i" -gt 0 ]; then eta="  ETA ~$(fmt_s $((elapsed * (M - i) / i))) (mean so far; no timings)"; fi
     echo
     echo "$(bar "$i" "$M") $i/$M  elapsed $(fmt_s "$elapsed")$eta"
     echo "-- experiment $name (preset $PRESET) --"
@@ -183,6 +211,8 @@ if [ "$RUN_EXPERIMENTS" = 1 ]; then
       status=1
       echo "-- $name: FAILED (exit $rc; log: $LOGS/$name.log)"
     fi
+    e=$(expected "$name")
+    predicted_done=$((predicted_done + ${e:-0}))
     i=$((i + 1))
   done
   echo
@@ -222,8 +252,10 @@ echo
 
 echo
 shopt -s nullglob
-svgs=(figures/*.svg) pngs=(figures/*.png)
-echo "figures: ${#svgs[@]} SVG, ${#pngs[@]} PNG in figures/ — index: figures/README.md, figures/index.html"
+# The full preset publishes into figures/ (tracked); any other preset is a smoke test under figures/<preset>/ (ignored).
+FIGDIR=figures; [ "$PRESET" = full ] || FIGDIR="figures/$PRESET"
+svgs=("$FIGDIR"/*.svg) pngs=("$FIGDIR"/*.png)
+echo "figures: ${#svgs[@]} SVG, ${#pngs[@]} PNG in $FIGDIR/ — index: $FIGDIR/README.md, $FIGDIR/index.html"
 echo "headline numbers: $LOGS/headline.md"
 if [ "$RUN_EXPERIMENTS" = 1 ]; then
   echo "experiments: ran ${#ran[@]} (${ran[*]:-none}), skipped ${#skipped[@]} (${skipped[*]:-none}), failed ${#failed[@]} (${failed[*]:-none})"

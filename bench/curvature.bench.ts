@@ -25,7 +25,7 @@ import { lossAndGrad } from '../lib/autodiff/loss.ts';
 import { hvp } from '../lib/autodiff/hvp.ts';
 import { numParams } from '../lib/models/types.ts';
 import { disposeParams } from '../lib/models/params.ts';
-import { writeAtomic } from '../lib/train/store.ts';
+import { writeAtomic } from '../lib/cache/integrity.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const preset = flagValue('preset') ?? 'full';

@@ -22,7 +22,7 @@ import { loadSetting } from '../lib/settings/index.ts';
 import { subset } from '../lib/data/dataset.ts';
 import { selectSubset } from '../lib/data/subsets.ts';
 import { train } from '../lib/train/trainer.ts';
-import { writeAtomic } from '../lib/train/store.ts';
+import { writeAtomic } from '../lib/cache/integrity.ts';
 import { tsloo } from '../lib/groundtruth/tsloo.ts';
 import { getEstimator } from '../lib/estimators/registry.ts';
 import type { AttributionTask } from '../lib/estimators/types.ts';

@@ -31,7 +31,7 @@ import { rngFor } from '../lib/runtime/rng.ts';
 import { makeEngine, Runner } from '../lib/train/engine.ts';
 import { train } from '../lib/train/trainer.ts';
 import { getEstimator } from '../lib/estimators/registry.ts';
-import { writeAtomic } from '../lib/train/store.ts';
+import { writeAtomic } from '../lib/cache/integrity.ts';
 
 const WARMUP = 1;
 const TIMED = 4;

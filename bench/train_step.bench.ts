@@ -28,7 +28,7 @@ import { flattenParams } from '../lib/models/params.ts';
 import type { Dataset } from '../lib/data/dataset.ts';
 import { makeEngine, Runner } from '../lib/train/engine.ts';
 import type { TrainSetting } from '../lib/train/setting.ts';
-import { writeAtomic } from '../lib/train/store.ts';
+import { writeAtomic } from '../lib/cache/integrity.ts';
 
 /** One benchmark case: a model, a batch size and (for language models) a sequence length. */
 interface Case {

@@ -13,19 +13,22 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKEND_CHOICES, initBackend, runtimeInfo, type BackendChoice } from './runtime/backend.ts';
-import { cliArgs } from './runtime/env.ts';
+import { cliArgs, flagValue } from './runtime/env.ts';
 import { tf } from './runtime/tf.ts';
+import { CacheMismatchError, exitCode, FtdaError, UsageError } from './runtime/errors.ts';
+import { checkIn, parseIndex, parseIndexList, parseNameList, parseNumber, parseNumberList } from './runtime/flags.ts';
+import { withLock } from './cache/lock.ts';
 import { type Dataset } from './data/dataset.ts';
 import { makeBatch } from './data/batch.ts';
 import type { Model, Params } from './models/types.ts';
 import { describeHash, loadMlpSetting, MLP_DEFAULT_LR, MLP_SETTING_PRESETS } from './settings/index.ts';
 import { train } from './train/trainer.ts';
-import { TrajectoryStore, writeAtomic } from './train/store.ts';
+import { TrajectoryStore } from './train/store.ts';
+import { writeAtomic } from './cache/integrity.ts';
 import { trajectoryHash } from './train/trajectory.ts';
 import type { StepInfo } from './train/engine.ts';
 
-/** A mistake in how the command was called: reported with a hint and exit code 2. */
-export class UsageError extends Error {}
+export { UsageError } from './runtime/errors.ts';
 
 /** Parsed flags of `demo`. */
 export interface DemoOptions {
@@ -104,10 +107,9 @@ export function demoOptions(args: string[]): DemoOptions {
   const presets = Object.keys(MLP_SETTING_PRESETS);
   const preset = f.preset ?? 'quick';
   if (!presets.includes(preset)) throw new UsageError(`unknown --preset '${preset}'; choose one of ${presets.join(', ')}`);
-  const seed = f.seed === undefined ? 0 : Number(f.seed);
-  if (!/^\d+$/.test(f.seed ?? '0') || !Number.isSafeInteger(seed)) throw new UsageError(`--seed must be a non-negative integer, got '${f.seed}'`);
-  const lr = f.lr === undefined ? MLP_DEFAULT_LR : Number(f.lr);
-  if (!(Number.isFinite(lr) && lr > 0)) throw new UsageError(`--lr must be a positive number, got '${f.lr}'`);
+  const seed = f.seed === undefined ? 0 : parseIndex('seed', f.seed);
+  const lr = f.lr === undefined ? MLP_DEFAULT_LR : parseNumber('lr', f.lr);
+  if (!(lr > 0)) throw new UsageError(`--lr must be a positive number, got '${f.lr}'`);
   if (f.backend !== undefined && !BACKEND_CHOICES.includes(f.backend as BackendChoice)) {
     throw new UsageError(`unknown --backend '${f.backend}'; choose one of ${BACKEND_CHOICES.join(', ')}`);
   }
@@ -220,9 +222,8 @@ export async function demo(opts: DemoOptions): Promise<Record<string, unknown>> 
       evalFn: (params) => evaluate(s.model, params, s.test),
     });
   } catch (e) {
-    const msg = (e as Error).message;
-    if (msg.includes('holds a different run')) {
-      throw new Error(`${msg}\n(another seed, preset, LR or backend was trained into ${opts.out}: pass a different --out, or delete ${dir})`);
+    if (e instanceof CacheMismatchError) {
+      throw new CacheMismatchError(`${e.message}\n(another seed, preset, LR or backend was trained into ${opts.out}: pass a different --out, or delete ${dir})`, dir);
     }
     throw e;
   } finally {
@@ -283,11 +284,67 @@ export async function demo(opts: DemoOptions): Promise<Record<string, unknown>> 
   return summary;
 }
 
-function numberList(flag: string, v: string | undefined): number[] | undefined {
-  if (v === undefined) return undefined;
-  const xs = v.split(',').map((x) => Number(x.trim()));
-  if (!xs.length || xs.some((x) => !Number.isFinite(x))) throw new UsageError(`--${flag} must be a comma-separated list of numbers, got '${v}'`);
-  return xs;
+/** The values a preset's grid allows for each list flag (absent: the flag is not restricted here). */
+interface Grid {
+  settings?: string[];
+  lrs?: number[];
+  seeds?: number[];
+  steps?: number[];
+  budgets?: number[];
+  datasets?: string[];
+}
+
+/** Parsed and checked list flags of an experiment. */
+interface Selection {
+  settings?: string[];
+  lrs?: number[];
+  seeds?: number[];
+  steps?: number[];
+  budgets?: number[];
+  datasets?: string[];
+}
+
+/**
+ * Parses the list flags in `f` strictly and checks each value against the preset's grid: a duplicate, an empty
+ * item or a value outside the grid is a usage error (so no selection can silently come out empty).
+ */
+function selection(f: Record<string, string>, grid: Grid, where: string): Selection {
+  const out: Selection = {};
+  const names = (k: 'settings' | 'datasets') => {
+    if (f[k] === undefined) return;
+    const v = parseNameList(k, f[k]);
+    if (grid[k]) checkIn(k, v, grid[k]!, where);
+    out[k] = v;
+  };
+  const nums = (k: 'lrs' | 'steps' | 'budgets', int = false) => {
+    if (f[k] === undefined) return;
+    const v = int ? parseIndexList(k, f[k]) : parseNumberList(k, f[k]);
+    if (grid[k]) checkIn(k, v, grid[k]!, where);
+    out[k] = v;
+  };
+  names('settings');
+  names('datasets');
+  nums('lrs');
+  nums('steps', true);
+  nums('budgets');
+  if (f.seeds !== undefined) {
+    const v = parseIndexList('seeds', f.seeds);
+    if (grid.seeds) checkIn('seeds', v, grid.seeds, where);
+    out.seeds = v;
+  }
+  return out;
+}
+
+/** {@link selection} for a preset of setting rows (`grids`, each with `lrs` and maybe `steps`) and `seeds`. */
+function gridSelection(f: Record<string, string>, p: { grids: { setting: string; lrs: number[]; steps?: number[] }[]; seeds: number[] }, where: string): Selection {
+  const all = rowsUnion(p.grids, (g) => [g.setting]);
+  const settings = f.settings === undefined ? undefined : selection({ settings: f.settings }, { settings: all }, where).settings;
+  return selection(f, { settings: all, lrs: rowsUnion(p.grids, (g) => g.lrs, settings), steps: rowsUnion(p.grids, (g) => g.steps, settings), seeds: p.seeds }, where);
+}
+
+/** Union of a preset's row values, for the rows of the chosen settings. */
+function rowsUnion<R extends { setting: string }>(rows: R[], pick: (r: R) => readonly (number | string)[] | undefined, settings?: string[]): never[] {
+  return [...new Set(rows.filter((r) => !settings || settings.includes(r.setting)).flatMap((r) => [...(pick(r) ?? [])]))] as never[];
 }
 
 /** `experiment selection`: K-step look-ahead data selection (flags as the other experiments, plus --settings, --budgets). */
@@ -299,13 +356,16 @@ async function selectionExperiment(args: string[]): Promise<void> {
   const { runSelection, SELECTION_PRESETS } = await import('./experiments/selection.ts');
   const preset = f.preset ?? 'quick';
   if (!SELECTION_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(SELECTION_PRESETS).join(', ')}`);
+  const p = SELECTION_PRESETS[preset];
+  const settings = f.settings === undefined ? undefined : selection({ settings: f.settings }, { settings: rowsUnion(p.grids, (g) => [g.setting]) }, `the selection preset '${preset}'`).settings;
+  const sel = selection(f, {
+    settings: rowsUnion(p.grids, (g) => [g.setting]),
+    lrs: rowsUnion(p.grids, (g) => g.lrs, settings),
+    seeds: p.seeds,
+    budgets: [...new Set([...p.budgets, ...rowsUnion(p.grids, (g) => g.budgets, settings)])],
+  }, `the selection preset '${preset}'`);
   await initBackend({ backend: f.backend as BackendChoice | undefined });
-  const s = await runSelection(preset, {
-    lrs: numberList('lrs', f.lrs),
-    seeds: numberList('seeds', f.seeds),
-    budgets: numberList('budgets', f.budgets),
-    settings: f.settings?.split(',').map((x) => x.trim()),
-  });
+  const s = await runSelection(preset, { lrs: sel.lrs, seeds: sel.seeds, budgets: sel.budgets, settings: sel.settings });
   for (const r of s.rows) {
     console.log(`${r.setting}/${r.preset} lr ${r.lr} budget ${r.budget} ${r.method.padEnd(14)} ${String(r.K).padEnd(7)} test loss ${r.testLoss.toFixed(4)} ± ${r.testLossStd.toFixed(4)} acc ${r.testAcc.toFixed(4)} (seeds ${r.seeds.join(',')})` +
       (r.baseline ? `  vs ${r.baseline}: Δloss ${r.dTestLoss.toFixed(4)} [${r.dTestLossLo.toFixed(4)}, ${r.dTestLossHi.toFixed(4)}]` : ''));
@@ -324,30 +384,39 @@ async function neighbourExperiment(name: 'final-model' | 'acc-epochs' | 'cleansi
     throw new UsageError(`unknown --backend '${f.backend}'; choose one of ${BACKEND_CHOICES.join(', ')}`);
   }
   const preset = f.preset ?? 'quick';
-  const seeds = numberList('seeds', f.seeds);
-  const datasets = f.datasets?.split(',').map((x) => x.trim());
-  const budgetSeconds = numberList('budget', f.budget)?.[0];
+  const datasets = f.datasets === undefined ? undefined : parseNameList('datasets', f.datasets);
+  const budgetSeconds = f.budget === undefined ? undefined : parseNumber('budget', f.budget);
+  if (budgetSeconds !== undefined && !(budgetSeconds > 0)) throw new UsageError(`--budget must be a positive number of seconds, got '${f.budget}'`);
+  const where = `the ${name} preset '${preset}'`;
   const fmt = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : x.toFixed(4));
   if (name === 'final-model') {
     const { runFinalModel, FINAL_MODEL_PRESETS } = await import('./experiments/final-model.ts');
     if (!FINAL_MODEL_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(FINAL_MODEL_PRESETS).join(', ')}`);
-    if (seeds && seeds.length !== 1) throw new UsageError('final-model: --seeds takes one number, the count of further-training seeds');
+    const p = FINAL_MODEL_PRESETS[preset];
+    if (datasets) checkIn('datasets', datasets, p.specs.map((x) => x.dataset), where);
+    // Here --seeds is one number: how many further-training seeds (the preset's count at most).
+    const count = f.seeds === undefined ? undefined : parseIndex('seeds', f.seeds);
+    if (count !== undefined && !(count >= 1 && count <= p.seeds)) throw new UsageError(`--seeds: final-model takes one number, the count of further-training seeds, 1 to ${p.seeds} in ${where}; got '${f.seeds}'`);
     await initBackend({ backend: f.backend as BackendChoice | undefined });
-    const s = await runFinalModel(preset, { seeds: seeds?.[0], datasets, budgetSeconds });
+    const s = await runFinalModel(preset, { seeds: count, datasets, budgetSeconds });
     for (const r of s.rows) console.log(`${r.dataset}/${r.variant} epoch ${r.epoch} ${r.method.padEnd(27)} ${r.metric.padEnd(8)} ${fmt(r.mean)} ± ${fmt(r.sem)} (SEM, ${r.nQueries} queries, ${r.seeds} seeds)`);
     console.log(`complete: ${s.complete}; seeds used: ${JSON.stringify(s.seedsUsed)}; max |Δ| at 0 epochs: ${s.epoch0MaxAbs}`);
   } else if (name === 'acc-epochs') {
     const { runAccEpochs, ACC_EPOCHS_PRESETS } = await import('./experiments/acc-epochs.ts');
     if (!ACC_EPOCHS_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(ACC_EPOCHS_PRESETS).join(', ')}`);
+    const p = ACC_EPOCHS_PRESETS[preset];
+    const sel = selection(f, { seeds: p.seeds, datasets: p.specs.map((x) => x.dataset) }, where);
     await initBackend({ backend: f.backend as BackendChoice | undefined });
-    const s = await runAccEpochs(preset, { seeds, datasets, budgetSeconds });
+    const s = await runAccEpochs(preset, { seeds: sel.seeds, datasets: sel.datasets, budgetSeconds });
     for (const r of s.rows) console.log(`${r.dataset} E=${r.epochs} ${r.estimator.padEnd(10)} ${r.metric.padEnd(11)} ${fmt(r.mean)} ± ${fmt(r.std)} (std, seeds ${r.seeds.join(',')})`);
     console.log(`complete: ${s.complete}${s.missing.length ? `; missing ${s.missing.length} cells` : ''}`);
   } else {
     const { runCleansing, CLEANSING_PRESETS } = await import('./experiments/cleansing.ts');
     if (!CLEANSING_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(CLEANSING_PRESETS).join(', ')}`);
+    const p = CLEANSING_PRESETS[preset];
+    const sel = selection(f, { seeds: p.seeds, datasets: p.specs.map((x) => x.dataset) }, where);
     await initBackend({ backend: f.backend as BackendChoice | undefined });
-    const s = await runCleansing(preset, { seeds, datasets, budgetSeconds });
+    const s = await runCleansing(preset, { seeds: sel.seeds, datasets: sel.datasets, budgetSeconds });
     for (const r of s.rows) console.log(`${r.dataset} noise ${r.labelNoise} k ${String(r.k).padStart(3)} ${r.method.padEnd(14)} test loss ${fmt(r.testLossMean)} (Δ vs none ${fmt(r.testLossDeltaMean)} ± ${fmt(r.testLossDeltaStd)}) error ${fmt(r.testErrorMean)} (Δ ${fmt(r.testErrorDeltaMean)} ± ${fmt(r.testErrorDeltaStd)})`);
     console.log(`complete: ${s.complete}${s.missing.length ? `; missing ${s.missing.length} cells` : ''}`);
   }
@@ -383,6 +452,13 @@ async function experiment(args: string[]): Promise<void> {
   const [name, ...rest] = args;
   const known = ['quickstart', 'optimizer-mismatch', 'taylor-error', 'error-decomposition', 'selection', 'final-model', 'acc-epochs', 'cleansing', 'custom-estimator'];
   if (!name || !known.includes(name)) throw new UsageError(`experiment: unknown name '${name ?? ''}'; known: ${known.join(', ')}`);
+  // One run per results folder: a second identical command waits, then finds everything cached.
+  const preset = flagValue('preset', rest) ?? 'quick';
+  if (!/^[\w-]+$/.test(preset)) throw new UsageError(`unknown --preset '${preset}'`);
+  return withLock(path.join('results', name, preset), `experiment ${name} --preset ${preset}`, () => runExperiment(name, rest));
+}
+
+async function runExperiment(name: string, rest: string[]): Promise<void> {
   if (name === 'quickstart' || name === 'custom-estimator') return notebookExperiment(name, rest);
   if (name === 'selection') return selectionExperiment(rest);
   if (name === 'final-model' || name === 'acc-epochs' || name === 'cleansing') return neighbourExperiment(name, rest);
@@ -393,16 +469,12 @@ async function experiment(args: string[]): Promise<void> {
   const preset = f.preset ?? 'quick';
   if (name === 'taylor-error') return taylorErrorCommand(preset, f);
   if (name === 'error-decomposition') return errorDecompositionCommand(preset, f);
-  await initBackend({ backend: f.backend as BackendChoice | undefined });
   const { runOptimizerMismatch, MISMATCH_PRESETS } = await import('./experiments/optimizer-mismatch.ts');
   if (!MISMATCH_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(MISMATCH_PRESETS).join(', ')}`);
+  const sel = gridSelection(f, MISMATCH_PRESETS[preset], `the optimizer-mismatch preset '${preset}'`);
   const cachedOnly = f['cached-only'] === 'true';
-  const s = await runOptimizerMismatch(preset, {
-    lrs: numberList('lrs', f.lrs),
-    seeds: numberList('seeds', f.seeds),
-    settings: 'settings' in f ? f.settings?.split(',').map((x) => x.trim()) : undefined,
-    cachedOnly,
-  });
+  await initBackend({ backend: f.backend as BackendChoice | undefined });
+  const s = await runOptimizerMismatch(preset, { lrs: sel.lrs, seeds: sel.seeds, settings: sel.settings, cachedOnly });
   for (const r of s.rows.filter((x) => x.metric === 'spearman')) {
     console.log(`${r.setting}/${r.preset} ${r.optimizer} lr ${r.lr}  ${r.estimator.padEnd(31)} spearman ${r.mean.toFixed(4)}${r.seeds.length > 1 ? ` ± ${r.std.toFixed(4)}` : ''} (seeds ${r.seeds.join(',')}; 95% CI ${r.lo.toFixed(4)}–${r.hi.toFixed(4)})`);
   }
@@ -411,10 +483,11 @@ async function experiment(args: string[]): Promise<void> {
 
 /** `experiment taylor-error`: measured Taylor error and its proxy over LR × trajectory length. */
 async function taylorErrorCommand(preset: string, f: Record<string, string>): Promise<void> {
-  await initBackend({ backend: f.backend as BackendChoice | undefined });
   const { runTaylorError, TAYLOR_PRESETS } = await import('./experiments/taylor-error.ts');
   if (!TAYLOR_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(TAYLOR_PRESETS).join(', ')}`);
-  const s = await runTaylorError(preset, { lrs: numberList('lrs', f.lrs), steps: numberList('steps', f.steps), seeds: numberList('seeds', f.seeds), settings: f.settings?.split(',').map((x) => x.trim()), cachedOnly: f['cached-only'] === 'true' });
+  const sel = gridSelection(f, TAYLOR_PRESETS[preset], `the taylor-error preset '${preset}'`);
+  await initBackend({ backend: f.backend as BackendChoice | undefined });
+  const s = await runTaylorError(preset, { lrs: sel.lrs, steps: sel.steps, seeds: sel.seeds, settings: sel.settings, cachedOnly: f['cached-only'] === 'true' });
   for (const r of s.rows) {
     console.log(`${r.setting}/${r.preset} lr ${r.lr} T ${r.T}: relErr ${r.relErr.toFixed(3)} [${r.relErrLo.toFixed(3)}, ${r.relErrHi.toFixed(3)}]  1−ρ ${r.oneMinusSpearman.toFixed(3)}  proxy Π_Q ${r.queryProxy.toFixed(3)} Π ${r.proxy.toFixed(3)}${r.noiseRelErr !== null ? `  float32 noise relErr ${r.noiseRelErr.toFixed(3)}` : ''}`);
   }
@@ -424,10 +497,11 @@ async function taylorErrorCommand(preset: string, f: Record<string, string>): Pr
 
 /** `experiment error-decomposition`: system / config / algorithm shares of SGD-influence's error. */
 async function errorDecompositionCommand(preset: string, f: Record<string, string>): Promise<void> {
-  await initBackend({ backend: f.backend as BackendChoice | undefined });
   const { runErrorDecomposition, DECOMPOSITION_PRESETS } = await import('./experiments/error-decomposition.ts');
   if (!DECOMPOSITION_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(DECOMPOSITION_PRESETS).join(', ')}`);
-  const s = await runErrorDecomposition(preset, { lrs: numberList('lrs', f.lrs), seeds: numberList('seeds', f.seeds), settings: f.settings?.split(',').map((x) => x.trim()), cachedOnly: f['cached-only'] === 'true' });
+  const sel = gridSelection(f, DECOMPOSITION_PRESETS[preset], `the error-decomposition preset '${preset}'`);
+  await initBackend({ backend: f.backend as BackendChoice | undefined });
+  const s = await runErrorDecomposition(preset, { lrs: sel.lrs, seeds: sel.seeds, settings: sel.settings, cachedOnly: f['cached-only'] === 'true' });
   for (const r of s.rows) console.log(`${r.setting}/${r.preset} lr ${r.lr} k ${r.k}  ${r.component.padEnd(34)} share ${r.share.toFixed(3)} [${r.lo.toFixed(3)}, ${r.hi.toFixed(3)}]`);
 }
 
@@ -457,12 +531,11 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command '${cmd}'; commands: demo, experiment, help`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`error: ${e.message}\n(run \`tsx lib/cli.ts help\` for usage)\n`);
-      return 2;
-    }
-    process.stderr.write(`error: ${(e as Error).message}\n`);
-    return 1;
+    const code = exitCode(e);
+    const hint = e instanceof UsageError ? '\n(run `tsx lib/cli.ts help` for usage)' : '';
+    const kind = e instanceof FtdaError && e.kind !== 'usage' ? ` [${e.kind}]` : '';
+    process.stderr.write(`error${kind}: ${(e as Error).message}${hint}\n`);
+    return code;
   }
 }
 
@@ -474,7 +547,31 @@ function isEntry(): boolean {
   return !!argv1 && path.resolve(argv1) === fileURLToPath(import.meta.url);
 }
 
+/**
+ * `tsx lib/cli.ts` runs this file in a child node process; `kill -9` of tsx cannot forward the signal, and the
+ * orphan would go on writing the caches. So when the parent is tsx, the child exits once it is reparented.
+ */
+function exitWithTsxParent(): void {
+  const ppid = process.ppid;
+  let parent = '';
+  try {
+    parent = fs.readFileSync(`/proc/${ppid}/cmdline`, 'utf8');
+  } catch {
+    return; // no /proc (macOS, Deno without --allow-read): nothing to watch
+  }
+  if (!/[\\/]tsx[\\/]|\btsx\b/.test(parent.replaceAll('\0', ' '))) return;
+  setInterval(() => {
+    if (process.ppid !== ppid) {
+      process.stderr.write(`error: the parent tsx process (${ppid}) is gone; stopping\n`);
+      process.exit(137);
+    }
+  }, 1000).unref();
+}
+
 if (isEntry()) {
+  exitWithTsxParent();
+  // No signal handlers: they would wait for the event loop, which a long kernel blocks, so Ctrl-C keeps Node's
+  // immediate exit; a lock left by a killed process is stale and is taken over (lib/cache/lock.ts).
   const code = await main(cliArgs());
   // Exit explicitly: an initialised tfjs backend may keep the event loop alive.
   process.exit(code);

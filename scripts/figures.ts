@@ -116,7 +116,7 @@ function selection(o: Pick<FigureFlags, 'only'>) {
 
 /** Builds and writes the selected findings' figures; returns the exit code. */
 export function writeAllFigures(o: Pick<FigureFlags, 'preset' | 'only' | 'html' | 'allowPending'>): number {
-  const dir = figuresDir();
+  const dir = figuresDir(o.preset);
   const selected = selection(o);
   const rel = path.relative(PROJECT_ROOT, dir);
   console.log(`figures: preset ${o.preset} → ${rel && !rel.startsWith('..') ? rel : dir}/ (no Jupyter involved)`);
@@ -160,8 +160,8 @@ export function progressLine(done: number, total: number, elapsedS: number, labe
  * Renders the PNGs of the selected findings' built figures; returns the exit code (1 when a figure
  * failed or looked blank, or when Chromium is missing under --require-png).
  */
-export async function renderAll(o: Pick<FigureFlags, 'only' | 'force' | 'pngFrom' | 'engine' | 'requirePng'>): Promise<number> {
-  const dir = figuresDir();
+export async function renderAll(o: Pick<FigureFlags, 'preset' | 'only' | 'force' | 'pngFrom' | 'engine' | 'requirePng'>): Promise<number> {
+  const dir = figuresDir(o.preset);
   const all = selection(o).flatMap((f) => f.figures);
   const built = all.filter((n) => fs.existsSync(path.join(dir, `${n}.${o.pngFrom === 'svg' ? 'svg' : 'plotly.json'}`)));
   if (!built.length) {
@@ -196,7 +196,7 @@ export async function renderAll(o: Pick<FigureFlags, 'only' | 'force' | 'pngFrom
 
 /** Writes figures/README.md and figures/index.html (with the headline numbers of `preset`). */
 export function writeFigureIndex(o: Pick<FigureFlags, 'preset'>): void {
-  const dir = figuresDir();
+  const dir = figuresDir(o.preset);
   const { rows } = headlines(o.preset);
   const w = writeIndex(dir, { preset: o.preset, headlines: rows });
   const built = w.entries.filter((e) => e.files.svg).length;

@@ -140,7 +140,7 @@ import type { Progress } from '../estimators/types.ts';
 import type { Occurrence, Trajectory } from '../train/trajectory.ts';
 import { rngFor } from '../runtime/rng.ts';
 import { scoreMatrix, type ScoreMatrix } from './score-matrix.ts';
-import { loadProxyCheckpoint, saveProxyCheckpoint, type Vec3 } from './proxy-checkpoint.ts';
+import { loadProxyCheckpoint, removeProxyCheckpoint, saveProxyCheckpoint, type Vec3 } from './proxy-checkpoint.ts';
 import { settingHash } from '../train/setting.ts';
 
 /** Options of {@link taylorErrorProxy}. */
@@ -539,7 +539,7 @@ export async function taylorErrorProxy(
     opts.onProgress?.(t + 1 - firstT, T - firstT, 'steps');
     if ((t + 1) % 4 === 0) await new Promise((r) => setTimeout(r, 0)); // let progress render
   }
-  if (ckFile) fs.rmSync(ckFile, { force: true }); // the caller caches the finished result
+  if (ckFile) removeProxyCheckpoint(ckFile); // the caller caches the finished result
 
   const Q = opts.queries ? finalQueryGrads(model, trajectory, opts.queries, opts.queryChunk ?? 64) : undefined;
   const nq = opts.queries?.n ?? 0;

@@ -8,12 +8,15 @@
  * The header names the next step, the per-step diagnostics so far, which samples have started, and how
  * many kink signs each sample has drawn (the signs are replayed from their seeded streams on resume, so a
  * resumed run is bit-identical to an uninterrupted one). It is written atomically (temporary name, then
- * rename) and keyed by the request, so a file of another request is an error, not a silent restart.
+ * rename) with an integrity record (lib/cache/integrity.ts) and keyed by the request: a file of another request
+ * is an error, not a silent restart; a damaged file is moved aside with a warning and the loop starts over.
  *
  * @module
  */
 import * as fs from 'node:fs';
-import { writeAtomic } from '../train/store.ts';
+import { quarantine, readVerified, RECORD_SUFFIX, writeVerified } from '../cache/integrity.ts';
+import { CorruptFileError } from '../runtime/errors.ts';
+import { warn } from '../runtime/log.ts';
 
 /** A perturbation of the optimizer state (θ, m, v), float64, `[p]` each. */
 export interface Vec3 {
@@ -66,17 +69,32 @@ export function saveProxyCheckpoint<Step>(file: string, c: ProxyCheckpoint<Step>
       }
     }
   }
-  writeAtomic(file, buf);
+  writeVerified(file, buf);
+}
+
+/** Removes a finished loop's checkpoint and its record. */
+export function removeProxyCheckpoint(file: string): void {
+  fs.rmSync(file, { force: true });
+  fs.rmSync(file + RECORD_SUFFIX, { force: true });
 }
 
 /**
  * Reads a checkpoint written by {@link saveProxyCheckpoint}.
- * @returns undefined when `file` does not exist
- * @throws naming the file when it is not a checkpoint, is truncated, or belongs to another request (`key`)
+ * @returns undefined when `file` does not exist, or fails its integrity check (then it is moved aside with a
+ *   warning, and the loop starts over)
+ * @throws naming the file when it belongs to another request (`key`) or is not a checkpoint
  */
 export function loadProxyCheckpoint<Step>(file: string, key: string): ProxyCheckpoint<Step> | undefined {
-  if (!fs.existsSync(file)) return undefined;
-  const buf = fs.readFileSync(file);
+  let buf: Buffer | undefined;
+  try {
+    buf = readVerified(file);
+  } catch (e) {
+    if (!(e instanceof CorruptFileError)) throw e;
+    const moved = quarantine(file);
+    warn(`error-proxy checkpoint ${e.message}; moved it to ${moved}; the proxy loop starts over`);
+    return undefined;
+  }
+  if (!buf) return undefined;
   const bad = (why: string) => new Error(`error-proxy checkpoint ${file}: ${why}; delete it to start the proxy over`);
   if (buf.length < 4) throw bad('truncated');
   const len = buf.readUInt32LE(0);

@@ -34,6 +34,7 @@ import { scoreMatrix, type ScoreMatrix } from '../analysis/score-matrix.ts';
 import { occurrenceRows } from './occurrence.ts';
 import type { AttributionTask, EstimatorOptions } from './types.ts';
 import { checkMask, maskIndicator, projectInPlace, projectRows } from './masks.ts';
+import { loadResume, removeResume, saveResume } from '../cache/resume.ts';
 
 /** Options of {@link trajectorySweep}. */
 export interface SweepOptions extends EstimatorOptions {
@@ -127,7 +128,26 @@ export async function trajectorySweep(task: AttributionTask, opts: SweepOptions)
   const U: AdamWAdjoint[] = [];
   for (let q = 0; q < nq; q++) U.push(adamwAdjoint(Q.subarray(q * p, (q + 1) * p)));
 
-  for (let t = T - 1; t >= 0; t--) {
+  // Resume: the adjoints and partial scores after step `next + 1` (float64, so the rest is bit-identical).
+  const ck = opts.checkpoint;
+  let tStart = T - 1;
+  const slots = opts.dynamics === 'adamw' ? (['theta', 'm', 'v'] as const) : (['theta'] as const);
+  if (ck) {
+    const r = loadResume<{ next: number; p: number; nq: number; nRows: number }>(ck.file, ck.key);
+    if (r && r.header.p === p && r.header.nq === nq && r.header.nRows === out.nTrain && r.arrays.length === 1 + nq * slots.length) {
+      tStart = r.header.next;
+      out.values.set(r.arrays[0]);
+      U.forEach((u, q) => slots.forEach((k, j) => u[k].set(r.arrays[1 + q * slots.length + j])));
+      opts.onProgress?.(T - 1 - tStart, T, 'steps');
+    }
+  }
+  let lastSave = performance.now();
+  const save = (next: number) => {
+    saveResume(ck!.file, { key: ck!.key, next, p, nq, nRows: out.nTrain }, [Float64Array.from(out.values), ...U.flatMap((u) => slots.map((k) => u[k]))]);
+    lastSave = performance.now();
+  };
+
+  for (let t = tStart; t >= 0; t--) {
     const D = traj.divisors[t];
     if (D === 0) continue; // skipped (empty) step: the state map is the identity
     const lr = traj.lrs[t];
@@ -203,9 +223,11 @@ export async function trajectorySweep(task: AttributionTask, opts: SweepOptions)
       disposeParams(params);
       disposeBatch(batch);
     }
+    if (ck && t > 0 && performance.now() - lastSave >= 1000 * (ck.everySeconds ?? 300)) save(t - 1);
     opts.onProgress?.(T - t, T, 'steps');
     if ((T - t) % 8 === 0) await new Promise((r) => setTimeout(r, 0)); // let progress render
   }
+  if (ck) removeResume(ck.file); // the caller caches the finished scores
   void tf;
   return out;
 }

@@ -12,6 +12,7 @@ import type { Dataset } from '../data/dataset.ts';
 import type { Model } from '../models/types.ts';
 import type { ScoreMatrix } from '../analysis/score-matrix.ts';
 import type { Occurrence, Trajectory } from '../train/trajectory.ts';
+import type { ResumeSpec } from '../cache/resume.ts';
 
 /** What was trained and what is asked. */
 export interface AttributionTask {
@@ -39,6 +40,12 @@ export interface EstimatorOptions {
    */
   mask?: Int32Array;
   onProgress?: Progress;
+  /**
+   * Checkpoint long loops here and resume from it (estimators whose loop is long honour it: the SGD- and
+   * AdamW-influence sweeps). The key must name everything that determines the scores; a resumed run is
+   * bit-identical to an uninterrupted one.
+   */
+  checkpoint?: ResumeSpec;
 }
 
 /** An attribution method. */

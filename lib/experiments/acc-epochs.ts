@@ -39,7 +39,8 @@ import { createModel } from '../models/registry.ts';
 import type { Model, Params } from '../models/types.ts';
 import { train } from '../train/trainer.ts';
 import { settingHash, type TrainSetting } from '../train/setting.ts';
-import { writeAtomic } from '../train/store.ts';
+import { readCachedJson, writeVerified } from '../cache/integrity.ts';
+import { writeResultFiles } from './results.ts';
 import type { Trajectory } from '../train/trajectory.ts';
 import { tsloo } from '../groundtruth/tsloo.ts';
 import { getEstimator } from '../estimators/registry.ts';
@@ -287,7 +288,8 @@ export async function runAccCell(cell: AccCell, cacheDir = 'results/cache'): Pro
   // labelNoise 0 is omitted so that clean cells keep one key whether or not it was given.
   const key = settingHash({ cell: { ...cell, labelNoise: noise || undefined }, backend: rt.backend, v: 1 }).slice(0, 24);
   const file = path.join(cacheDir, 'acc-epochs', `${cell.spec.dataset}-E${cell.epochs}-seed${cell.seed}${noise ? `-noise${noise}` : ''}-${key}.json`);
-  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as AccCellResult;
+  const hit = readCachedJson<AccCellResult>(file, 'ACC-epochs cell');
+  if (hit) return hit;
 
   const s = await loadBinarySetting(cell.spec, cell.seed, noise);
   const setting = binaryTrainSetting(cell.spec, cell.seed, cell.epochs);
@@ -335,8 +337,7 @@ export async function runAccCell(cell: AccCell, cacheDir = 'results/cache'): Pro
     runtime: rt,
     createdAt: new Date().toISOString(),
   };
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  writeAtomic(file, JSON.stringify(result) + '\n');
+  writeVerified(file, JSON.stringify(result) + '\n');
   return result;
 }
 
@@ -478,9 +479,6 @@ export async function runAccEpochs(presetName: string, o: AccEpochsOptions = {})
     runtime: runtimeInfo(),
     createdAt: new Date().toISOString(),
   };
-  fs.mkdirSync(outDir, { recursive: true });
-  writeAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
-  writeAtomic(path.join(outDir, 'summary.csv'), toCsv(summary.rows));
-  writeAtomic(path.join(outDir, 'cells.csv'), toCsv(summary.cells));
+  writeResultFiles(outDir, { 'summary.json': summary, 'summary.csv': summary.rows, 'cells.csv': summary.cells });
   return summary;
 }

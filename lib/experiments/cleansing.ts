@@ -32,7 +32,8 @@ import { subset } from '../data/dataset.ts';
 import { rngFor } from '../runtime/rng.ts';
 import { train } from '../train/trainer.ts';
 import { settingHash } from '../train/setting.ts';
-import { writeAtomic } from '../train/store.ts';
+import { readCachedJson, writeVerified } from '../cache/integrity.ts';
+import { writeResultFiles } from './results.ts';
 import { meanStd } from '../analysis/stats.ts';
 import { binaryTrainSetting, evaluateFinal, loadBinarySetting, runAccCell, type BinarySettingSpec } from './acc-epochs.ts';
 import { toCsv } from './summary.ts';
@@ -114,7 +115,8 @@ export async function cleansingCell(preset: CleansingPreset, spec: BinarySetting
   const { epochs, fractions, randomDraws, nEval } = preset;
   const key = settingHash({ preset: { spec, epochs, fractions, randomDraws, nEval }, labelNoise, seed, backend: runtimeInfo().backend }).slice(0, 20);
   const file = path.join(cacheDir, 'cleansing', `${spec.dataset}-noise${labelNoise}-seed${seed}-${key}.json`);
-  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as CleansingPoint[];
+  const hit = readCachedJson<CleansingPoint[]>(file, 'cleansing retrains');
+  if (hit) return hit;
   const t0 = performance.now();
   const cell = await runAccCell({ spec, seed, epochs, labelNoise }, cacheDir);
   const s = await loadBinarySetting(spec, seed, labelNoise);
@@ -157,8 +159,7 @@ export async function cleansingCell(preset: CleansingPreset, spec: BinarySetting
     const avg = (f: (d: (typeof draws)[number]) => number) => draws.reduce((a, d) => a + f(d), 0) / draws.length;
     points.push({ ...base, method: 'random', testLoss: avg((d) => d.testLoss), testError: avg((d) => d.testError), valLoss: avg((d) => d.valLoss), flippedRemoved: draws[0].flippedRemoved === null ? null : avg((d) => d.flippedRemoved!) });
   }
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  writeAtomic(file, JSON.stringify(points) + '\n');
+  writeVerified(file, JSON.stringify(points) + '\n');
   log(`[cleansing ${spec.dataset} noise ${labelNoise} seed ${seed}] ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return points;
 }
@@ -276,9 +277,6 @@ export async function runCleansing(presetName: string, o: CleansingOptions = {})
     runtime: runtimeInfo(),
     createdAt: new Date().toISOString(),
   };
-  fs.mkdirSync(outDir, { recursive: true });
-  writeAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
-  writeAtomic(path.join(outDir, 'summary.csv'), toCsv(summary.rows));
-  writeAtomic(path.join(outDir, 'points.csv'), toCsv(points));
+  writeResultFiles(outDir, { 'summary.json': summary, 'summary.csv': summary.rows, 'points.csv': points });
   return summary;
 }

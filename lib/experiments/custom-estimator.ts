@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runtimeInfo } from '../runtime/backend.ts';
 import { settingHash } from '../train/setting.ts';
-import { writeAtomic } from '../train/store.ts';
+import { readCachedJson, writeVerified } from '../cache/integrity.ts';
 import { numParams } from '../models/types.ts';
 import { fdRemovalEffect } from '../groundtruth/fd-oracle.ts';
 import { getEstimator } from '../estimators/registry.ts';
@@ -174,15 +174,12 @@ export interface CustomEstimatorOptions extends CacheOptions {
 export async function fdOracle(p: PreparedCell, ids: number[], eps: number, o: CacheOptions = {}): Promise<{ scores: ScoreMatrix; seconds: number; cached: boolean }> {
   const key = settingHash({ run: p.task.trajectory.manifest.runHash, ids, queries: p.task.queries.name, nq: p.task.queries.n, eps }).slice(0, 24);
   const file = path.join(o.cacheDir ?? DEFAULT_CACHE_DIR, 'fd-oracle', `${p.cell.setting}-${key}.json`);
-  if (fs.existsSync(file)) {
-    const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { seconds: number; scores: unknown };
-    return { scores: fromJSON(saved.scores), seconds: saved.seconds, cached: true };
-  }
+  const saved = readCachedJson<{ seconds: number; scores: unknown }>(file, 'FD oracle');
+  if (saved) return { scores: fromJSON(saved.scores), seconds: saved.seconds, cached: true };
   const t0 = performance.now();
   const scores = await fdRemovalEffect(p.task.model, p.task.data, p.task.trajectory, p.task.queries, ids, { eps, occurrence: 'all' });
   const seconds = (performance.now() - t0) / 1000;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  writeAtomic(file, JSON.stringify({ ids, eps, seconds, scores: toJSON(scores) }));
+  writeVerified(file, JSON.stringify({ ids, eps, seconds, scores: toJSON(scores) }));
   return { scores, seconds, cached: false };
 }
 

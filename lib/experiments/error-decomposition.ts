@@ -44,7 +44,7 @@ import { runtimeInfo } from '../runtime/backend.ts';
 import { Rng } from '../runtime/rng.ts';
 import { settingNames, settingPresets } from '../settings/index.ts';
 import { unflattenParams } from '../models/params.ts';
-import { writeAtomic } from '../train/store.ts';
+import { readVerifiedJson, writeVerifiedJson } from '../cache/integrity.ts';
 import type { FlatState, StateAccessor, Trajectory } from '../train/trajectory.ts';
 import { tsloo } from '../groundtruth/tsloo.ts';
 import { canVectorise } from '../groundtruth/replicas.ts';
@@ -327,7 +327,7 @@ export async function runDecompositionCell(
   };
   const dir = decompositionCellDir(c, paths.outDir);
   fs.mkdirSync(dir, { recursive: true });
-  writeAtomic(path.join(dir, 'result.json'), JSON.stringify(result, null, 1) + '\n');
+  writeVerifiedJson(path.join(dir, 'result.json'), result, 1);
   return result;
 }
 
@@ -387,11 +387,11 @@ export async function runErrorDecomposition(presetName: string, o: Decomposition
   const missing: DecompositionSummary['missing'] = [];
   for (const c of cells) {
     const file = path.join(decompositionCellDir(c, outDir), 'result.json');
-    if (!fs.existsSync(file)) {
+    const r = readVerifiedJson<DecompositionCellResult>(file, 'delete it and rerun the cell (its phases are cached)');
+    if (!r) {
       missing.push({ setting: c.setting, lr: c.lr, seed: c.seed });
       continue;
     }
-    const r: DecompositionCellResult = JSON.parse(fs.readFileSync(file, 'utf8'));
     rows.push(...r.rows);
     fidelity.push(...r.fidelity);
   }

@@ -12,12 +12,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runtimeInfo } from '../runtime/backend.ts';
+import { log } from '../runtime/log.ts';
 import { loadSetting } from '../settings/index.ts';
 import { selectSubset } from '../data/subsets.ts';
 import { subset } from '../data/dataset.ts';
 import { train } from '../train/trainer.ts';
 import { settingHash } from '../train/setting.ts';
-import { writeAtomic } from '../train/store.ts';
+import { writeVerifiedJson } from '../cache/integrity.ts';
+import { cachedJson } from '../cache/entry.ts';
 import type { Occurrence } from '../train/trajectory.ts';
 import { tsloo } from '../groundtruth/tsloo.ts';
 import { getEstimator } from '../estimators/registry.ts';
@@ -110,9 +112,6 @@ export function cellDir(cell: FidelityCell, outDir = 'results/fidelity'): string
   return path.join(outDir, `${cell.setting}-${cell.preset}${cell.optimizer ? `-${cell.optimizer}` : ''}`, `lr${cell.lr}`, `seed${cell.seed}`);
 }
 
-function log(msg: string): void {
-  if (process.env.FTDA_QUIET !== '1') console.error(msg);
-}
 
 /**
  * Runs (or resumes, or loads) one fidelity cell and writes `<outDir>/<setting>-<preset>/lr<lr>/seed<seed>/result.json`.
@@ -172,19 +171,15 @@ export async function runFidelityCell(cell: FidelityCell, paths: FidelityPaths =
     const truth = nq === cell.nQueries ? gt.scores : firstColumns(gt.scores, nq);
     const key = settingHash({ run: trajectory.manifest.runHash, ids: scoredIds, q: gt.key, name: e.name, options, ...(nq === cell.nQueries ? {} : { nq }) }).slice(0, 24);
     const file = path.join(cacheDir, 'scores', `${e.name}-${key}.json`);
-    let scores: ScoreMatrix;
-    let seconds = 0;
-    let cached = false;
-    if (fs.existsSync(file)) {
-      const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
-      scores = fromJSON(saved.scores);
-      seconds = saved.seconds;
-      cached = true;
-    } else {
+    const shape = (v: { scores?: { nTrain?: number; nQuery?: number } }) =>
+      v.scores?.nTrain === scoredIds.length && v.scores?.nQuery === nq ? undefined : `holds a ${v.scores?.nTrain} × ${v.scores?.nQuery} score matrix, expected ${scoredIds.length} × ${nq}`;
+    const entry = await cachedJson(file, `${e.label} scores`, async () => {
       const s0 = performance.now();
       let last = 0;
-      scores = await getEstimator(e.name).score(eTask, {
+      const m = await getEstimator(e.name).score(eTask, {
         ...options,
+        // Long sweeps checkpoint beside the entry and resume after a kill (bit-identical).
+        checkpoint: { file: file.replace(/\.json$/, '.resume'), key },
         onProgress: (d: number, n: number, what: string) => {
           const now = performance.now();
           if (now - last > 5000 || d === n) {
@@ -193,10 +188,11 @@ export async function runFidelityCell(cell: FidelityCell, paths: FidelityPaths =
           }
         },
       });
-      seconds = (performance.now() - s0) / 1000;
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      writeAtomic(file, JSON.stringify({ estimator: e.name, options, seconds, scores: toJSON(scores) }));
-    }
+      return { estimator: e.name, options, seconds: (performance.now() - s0) / 1000, scores: toJSON(m) };
+    }, { validate: shape });
+    const scores: ScoreMatrix = fromJSON(entry.value.scores);
+    const seconds: number = entry.value.seconds;
+    const cached = entry.cached;
     const sp = perQuery(spearman, scores, truth);
     const pe = perQuery(pearson, scores, truth);
     const outcome: EstimatorOutcome = {
@@ -235,9 +231,7 @@ export async function runFidelityCell(cell: FidelityCell, paths: FidelityPaths =
     runtime: runtimeInfo(),
     createdAt: new Date().toISOString(),
   };
-  const dir = cellDir(cell, outDir);
-  fs.mkdirSync(dir, { recursive: true });
-  writeAtomic(path.join(dir, 'result.json'), JSON.stringify(result, null, 1) + '\n');
+  writeVerifiedJson(path.join(cellDir(cell, outDir), 'result.json'), result, 1);
   return result;
 }
 

@@ -43,7 +43,9 @@ import { disposeParams, unflattenParams } from '../models/params.ts';
 import type { OptimizerSetting } from '../optim/optimizer.ts';
 import { train } from '../train/trainer.ts';
 import { settingHash, type TrainSetting } from '../train/setting.ts';
-import { writeAtomic } from '../train/store.ts';
+import { readCachedJson, writeVerified } from '../cache/integrity.ts';
+import { writeResultFiles } from './results.ts';
+import { log } from '../runtime/log.ts';
 import type { Trajectory } from '../train/trajectory.ts';
 import { furtherTraining } from '../groundtruth/further-training.ts';
 import { getEstimator } from '../estimators/registry.ts';
@@ -188,17 +190,12 @@ export async function setupFinalModel(spec: FinalModelSpec): Promise<FinalModelS
   return { spec, model, train: train_, queries, leftOut, trajectory, finalSetting, finalEval: { trainLoss: a.loss, trainAccuracy: a.accuracy, testLoss: b.loss, testAccuracy: b.accuracy }, key };
 }
 
-function log(msg: string): void {
-  if (process.env.FTDA_QUIET !== '1') console.error(msg);
-}
-
 function readJson<T>(file: string): T | undefined {
-  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T) : undefined;
+  return readCachedJson<T>(file, 'final-model cell');
 }
 
 function writeJson(file: string, v: unknown): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  writeAtomic(file, JSON.stringify(v) + '\n');
+  writeVerified(file, JSON.stringify(v) + '\n');
 }
 
 /** Final-model method scores `[nLeftOut, nQueries]` (cached per final model and method). */
@@ -429,8 +426,6 @@ export async function runFinalModel(presetName: string, o: FinalModelOptions = {
     runtime: runtimeInfo(),
     createdAt: new Date().toISOString(),
   };
-  fs.mkdirSync(outDir, { recursive: true });
-  writeAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
-  writeAtomic(path.join(outDir, 'summary.csv'), toCsv(rows));
+  writeResultFiles(outDir, { 'summary.json': summary, 'summary.csv': rows });
   return summary;
 }

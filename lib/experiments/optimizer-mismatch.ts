@@ -38,6 +38,7 @@ import { runtimeInfo } from '../runtime/backend.ts';
 import { cellDir, runFidelityCell, type EstimatorSpec, type FidelityCell, type FidelityResult } from './fidelity.ts';
 import { relativeGains, summariseFidelity } from './summary.ts';
 import { writeResultFiles } from './results.ts';
+import { readVerifiedJson } from '../cache/integrity.ts';
 
 /** The estimators compared (labels are what figures and tables show). */
 export const MISMATCH_ESTIMATORS: EstimatorSpec[] = [
@@ -183,8 +184,10 @@ export async function runOptimizerMismatch(presetName: string, o: MismatchOption
           ...(g.optimizer ? { optimizer: g.optimizer } : {}),
         };
         const resultFile = path.join(cellDir(cell, path.join(outDir, 'cells')), 'result.json');
-        if (o.cachedOnly && !fs.existsSync(resultFile)) continue;
-        const r = o.cachedOnly ? (JSON.parse(fs.readFileSync(resultFile, 'utf8')) as FidelityResult) : await runFidelityCell(cell, { cacheDir, outDir: path.join(outDir, 'cells') });
+        const r = o.cachedOnly
+          ? readVerifiedJson<FidelityResult>(resultFile, 'rerun this cell without --cached-only to rebuild it from the caches')
+          : await runFidelityCell(cell, { cacheDir, outDir: path.join(outDir, 'cells') });
+        if (!r) continue;
         results.push(r);
         cells.push({ dir: path.relative(outDir, cellDir(cell, path.join(outDir, 'cells'))), setting: g.setting, lr, seed, optimizer: g.optimizer ?? 'adamw' });
       }

@@ -24,7 +24,7 @@ import { selectSubset } from '../data/subsets.ts';
 import { subset } from '../data/dataset.ts';
 import { train } from '../train/trainer.ts';
 import { settingHash } from '../train/setting.ts';
-import { writeAtomic } from '../train/store.ts';
+import { readCachedJson, writeVerified } from '../cache/integrity.ts';
 import { tsloo, type TslooResult } from '../groundtruth/tsloo.ts';
 import { getEstimator } from '../estimators/registry.ts';
 import type { AttributionTask, Estimator } from '../estimators/types.ts';
@@ -143,20 +143,15 @@ export async function scoreEstimator(p: PreparedCell, gt: TslooResult, e: Scored
     'estimator' in e
       ? undefined
       : path.join(cacheDir, 'scores', `${e.name}-${settingHash({ run: p.task.trajectory.manifest.runHash, ids: p.task.trainIds, q: gt.key, name: e.name, options }).slice(0, 24)}.json`);
-  if (file && fs.existsSync(file)) {
-    const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { seconds: number; scores: unknown };
-    return { label: e.label, name: est.name, scores: fromJSON(saved.scores), seconds: saved.seconds, cached: true };
-  }
+  const saved = file ? readCachedJson<{ seconds: number; scores: unknown }>(file, `${e.label} scores`) : undefined;
+  if (saved) return { label: e.label, name: est.name, scores: fromJSON(saved.scores), seconds: saved.seconds, cached: true };
   const t0 = performance.now();
   const scores = await (est as Estimator).score(p.task, options);
   const seconds = (performance.now() - t0) / 1000;
   if (scores.nTrain !== p.task.trainIds.length || scores.nQuery !== p.task.queries.n) {
     throw new Error(`estimator '${est.name}' returned ${scores.nTrain} × ${scores.nQuery} scores; expected ${p.task.trainIds.length} × ${p.task.queries.n} (trainIds × queries)`);
   }
-  if (file) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    writeAtomic(file, JSON.stringify({ estimator: est.name, options, seconds, scores: toJSON(scores) }));
-  }
+  if (file) writeVerified(file, JSON.stringify({ estimator: est.name, options, seconds, scores: toJSON(scores) }));
   logger(o)(`  ${e.label}: ${seconds.toFixed(1)} s`);
   return { label: e.label, name: est.name, scores, seconds, cached: false };
 }

@@ -6,15 +6,22 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeAtomic } from '../train/store.ts';
+import { writeAtomic } from '../cache/integrity.ts';
 import { toCsv } from './summary.ts';
+import { EmptyResultError } from '../runtime/errors.ts';
 
 /**
  * Writes `files` into `outDir` (created if needed): names ending in `.json` get `JSON.stringify(value)`,
  * names ending in `.csv` get {@link toCsv} of an array of rows.
- * @throws on any other extension, or a `.csv` value that is not an array
+ * @throws on any other extension, or a `.csv` value that is not an array; {@link EmptyResultError} when every
+ *   table is empty (nothing is written)
  */
 export function writeResultFiles(outDir: string, files: Record<string, unknown>): void {
+  // A selection that matched nothing must not replace a summary computed earlier with empty tables.
+  const tables = Object.entries(files).filter(([n]) => n.endsWith('.csv'));
+  if (tables.length && tables.every(([, v]) => Array.isArray(v) && v.length === 0)) {
+    throw new EmptyResultError(`nothing to write: the selection matches no computed cell, so ${outDir} is left as it was (check --settings, --lrs, --seeds against the preset)`);
+  }
   fs.mkdirSync(outDir, { recursive: true });
   for (const [name, value] of Object.entries(files)) {
     let text: string;

@@ -39,7 +39,8 @@ import type { CurvatureKind } from '../autodiff/curvature.ts';
 import type { AdamWAdjoint } from '../optim/linearize.ts';
 import { train } from '../train/trainer.ts';
 import { settingHash } from '../train/setting.ts';
-import { writeAtomic } from '../train/store.ts';
+import { readCachedJson, writeVerified } from '../cache/integrity.ts';
+import { writeResultFiles } from './results.ts';
 import type { FlatState, Trajectory } from '../train/trajectory.ts';
 import { clusterBootstrapCI, clusterPairedDiff, mean, meanStd } from '../analysis/stats.ts';
 import { evaluate } from '../selection/objective.ts';
@@ -275,9 +276,7 @@ interface Cell {
 }
 
 function readRun(file: string, key: string): SelectionRun | undefined {
-  if (!fs.existsSync(file)) return undefined;
-  const r = JSON.parse(fs.readFileSync(file, 'utf8')) as SelectionRun;
-  return r.key === key ? r : undefined;
+  return readCachedJson<SelectionRun>(file, 'selection run', (r) => (r.key === key ? undefined : `holds another run (key ${String(r.key).slice(0, 12)}…)`));
 }
 
 /** Evaluates a final state and writes the run file. */
@@ -317,7 +316,7 @@ function finishRun(c: Cell, file: string, key: string, fields: Pick<SelectionRun
     for (const k of ['valLoss', 'testLoss', 'testAcc'] as const) {
       if (!Number.isFinite(run[k])) throw new Error(`selection: ${k} of ${fields.method} ${kLabel(fields.K)} budget ${fields.budget} is ${run[k]}`);
     }
-    writeAtomic(file, JSON.stringify(run) + '\n');
+    writeVerified(file, JSON.stringify(run) + '\n');
     log(`  ${fields.method.padEnd(14)} ${kLabel(fields.K).padEnd(9)} b=${fields.budget}: val ${v.loss.toFixed(4)}  test ${te.loss.toFixed(4)} acc ${te.accuracy.toFixed(4)}  (${fields.seconds.toFixed(1)} s)`);
     return run;
   } finally {
@@ -335,12 +334,8 @@ async function referenceScores(
 ): Promise<{ res: LookaheadScores; adjoints?: Map<string, Float32Array[]> }> {
   const file = path.join(c.dir, 'lookahead-scores.json');
   const key = settingHash({ ...c.base, run: traj.manifest.runHash, horizons, curvature });
-  if (!wantAdjoints.length && fs.existsSync(file)) {
-    const j = JSON.parse(fs.readFileSync(file, 'utf8'));
-    if (j.key === key) {
-      return { res: { horizons: j.horizons, T: j.T, batches: traj.batches, scores: j.scores.map((h: number[][]) => h.map((s) => Float64Array.from(s))), cost: j.cost } };
-    }
-  }
+  const j = wantAdjoints.length ? undefined : readCachedJson<{ key: string; horizons: Horizon[]; T: number; cost: LookaheadScores['cost']; scores: number[][][] }>(file, 'look-ahead scores', (v) => (v.key === key ? undefined : 'holds the scores of another reference run'));
+  if (j) return { res: { horizons: j.horizons, T: j.T, batches: traj.batches, scores: j.scores.map((h: number[][]) => h.map((s) => Float64Array.from(s))), cost: j.cost } };
   const adjoints = wantAdjoints.length ? new Map<string, Float32Array[]>() : undefined;
   const want = new Set(wantAdjoints.map((h) => horizons.indexOf(h)));
   let last = 0;
@@ -361,7 +356,7 @@ async function referenceScores(
       },
     },
   );
-  writeAtomic(file, JSON.stringify({ key, horizons, T: res.T, cost: res.cost, scores: res.scores.map((h) => h.map((s) => Array.from(s))) }));
+  writeVerified(file, JSON.stringify({ key, horizons, T: res.T, cost: res.cost, scores: res.scores.map((h) => h.map((s) => Array.from(s))) }));
   return { res, adjoints };
 }
 
@@ -480,13 +475,14 @@ export async function runSelection(presetName: string, o: SelectionOptions = {})
     runtime: runtimeInfo(),
     createdAt: new Date().toISOString(),
   };
-  fs.mkdirSync(outDir, { recursive: true });
   const tidy = summary.runs.map((r) => ({ setting: r.setting, preset: r.preset, lr: r.lr, budget: r.budget, method: r.method, K: r.K, seed: r.seed, valLoss: r.valLoss, testLoss: r.testLoss, testAcc: r.testAcc, kept: r.kept, keptBalance: r.keptBalance ?? '', steps: r.steps, seconds: r.seconds }));
-  writeAtomic(path.join(outDir, 'runs.json'), JSON.stringify({ format: 'faithful-tda/selection-runs', version: 1, preset: presetName, config: preset, seeds, runs: tidy, runtime: summary.runtime, createdAt: summary.createdAt }, null, 1) + '\n');
-  writeAtomic(path.join(outDir, 'runs.csv'), toCsv(tidy));
-  writeAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 1) + '\n');
-  writeAtomic(path.join(outDir, 'summary.csv'), toCsv(summary.rows));
-  writeAtomic(path.join(outDir, 'best-k.csv'), toCsv(summary.bestK));
+  writeResultFiles(outDir, {
+    'runs.json': { format: 'faithful-tda/selection-runs', version: 1, preset: presetName, config: preset, seeds, runs: tidy, runtime: summary.runtime, createdAt: summary.createdAt },
+    'runs.csv': tidy,
+    'summary.json': summary,
+    'summary.csv': summary.rows,
+    'best-k.csv': summary.bestK,
+  });
   return summary;
 }
 
@@ -503,8 +499,8 @@ export function collectRuns(cellsDir: string, p: SelectionPreset): SelectionRun[
       const f = path.join(d, e.name);
       if (e.isDirectory()) walk(f);
       else if (e.name.endsWith('.json') && e.name !== 'lookahead-scores.json') {
-        const r = JSON.parse(fs.readFileSync(f, 'utf8')) as SelectionRun;
-        if (r.format !== 'faithful-tda/selection-run') continue;
+        const r = readCachedJson<SelectionRun>(f, 'selection run');
+        if (!r || r.format !== 'faithful-tda/selection-run') continue;
         const g = p.grids.find((x) => x.setting === r.setting && x.preset === r.preset);
         if (!g || !g.lrs.includes(r.lr) || !p.seeds.includes(r.seed)) continue;
         const hs: (Horizon | '')[] = g.horizons ?? p.horizons;

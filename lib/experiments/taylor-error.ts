@@ -42,7 +42,7 @@ import { selectSubset } from '../data/subsets.ts';
 import { subset, type Dataset } from '../data/dataset.ts';
 import { train } from '../train/trainer.ts';
 import { settingHash, totalSteps, type TrainSetting } from '../train/setting.ts';
-import { writeAtomic } from '../train/store.ts';
+import { readCachedJson, readVerifiedJson, writeVerified, writeVerifiedJson } from '../cache/integrity.ts';
 import type { Trajectory } from '../train/trajectory.ts';
 import { tsloo, type TslooResult } from '../groundtruth/tsloo.ts';
 import { canVectorise } from '../groundtruth/replicas.ts';
@@ -225,15 +225,12 @@ export async function cachedScores(
 ): Promise<{ scores: ScoreMatrix; seconds: number; cached: boolean }> {
   const key = settingHash({ run: task.trajectory.manifest.runHash, ids: task.trainIds, q: queriesKey, name, options, tag }).slice(0, 24);
   const file = path.join(cacheDir, 'scores', `${name}-${key}.json`);
-  if (fs.existsSync(file)) {
-    const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return { scores: fromJSON(saved.scores), seconds: saved.seconds, cached: true };
-  }
+  const saved = readCachedJson<{ scores: unknown; seconds: number }>(file, `${name} scores`);
+  if (saved) return { scores: fromJSON(saved.scores), seconds: saved.seconds, cached: true };
   const s0 = performance.now();
-  const scores = await getEstimator(name).score(task, { ...options, onProgress: throttledProgress(`${name}${tag ? ` (${tag})` : ''}`) });
+  const scores = await getEstimator(name).score(task, { ...options, checkpoint: { file: file.replace(/\.json$/, '.resume'), key }, onProgress: throttledProgress(`${name}${tag ? ` (${tag})` : ''}`) });
   const seconds = (performance.now() - s0) / 1000;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  writeAtomic(file, JSON.stringify({ estimator: name, options, tag, seconds, scores: toJSON(scores) }));
+  writeVerified(file, JSON.stringify({ estimator: name, options, tag, seconds, scores: toJSON(scores) }));
   return { scores, seconds, cached: false };
 }
 
@@ -325,13 +322,12 @@ export async function runTaylorCell(cell: TaylorCell, paths: TaylorPaths): Promi
   const proxyKey = settingHash({ run: trajectory.manifest.runHash, ids, q: gt.key, seed: cell.seed, v: 1 }).slice(0, 24);
   const proxyFile = path.join(cacheDir, 'proxy', `proxy-${proxyKey}.json`);
   let px: ErrorProxyResult;
-  if (fs.existsSync(proxyFile)) {
-    const j = JSON.parse(fs.readFileSync(proxyFile, 'utf8'));
+  const j = readCachedJson<ErrorProxyResult & { firstOrderScores: unknown; predictedError: unknown }>(proxyFile, 'Taylor-error proxy');
+  if (j) {
     px = { ...j, firstOrderScores: fromJSON(j.firstOrderScores), predictedError: fromJSON(j.predictedError) };
   } else {
     px = await taylorErrorProxy(loaded.model, loaded.train, trajectory, ids, { queries, seed: cell.seed, onProgress: throttledProgress('error proxy'), checkpointFile: proxyFile.replace(/\.json$/, '.ckpt') });
-    fs.mkdirSync(path.dirname(proxyFile), { recursive: true });
-    writeAtomic(proxyFile, JSON.stringify({ ...px, firstOrderScores: toJSON(px.firstOrderScores!), predictedError: toJSON(px.predictedError!) }));
+    writeVerified(proxyFile, JSON.stringify({ ...px, firstOrderScores: toJSON(px.firstOrderScores!), predictedError: toJSON(px.predictedError!) }));
   }
   log(`${tag} proxy Π ${px.cell.proxy.toFixed(3)} Π_Q ${px.cell.queryProxy!.toFixed(3)} (${px.seconds.toFixed(1)} s)`);
 
@@ -408,7 +404,7 @@ export async function runTaylorCell(cell: TaylorCell, paths: TaylorPaths): Promi
   };
   const dir = taylorCellDir(cell, paths.outDir);
   fs.mkdirSync(dir, { recursive: true });
-  writeAtomic(path.join(dir, 'result.json'), JSON.stringify(result, null, 1) + '\n');
+  writeVerifiedJson(path.join(dir, 'result.json'), result, 1);
   return result;
 }
 
@@ -590,7 +586,8 @@ export async function runTaylorError(presetName: string, o: TaylorOptions = {}):
   const missing: TaylorSummary['missing'] = [];
   for (const { cell } of all) {
     const file = path.join(taylorCellDir(cell, outDir), 'result.json');
-    if (fs.existsSync(file)) results.push(JSON.parse(fs.readFileSync(file, 'utf8')));
+    const r = readVerifiedJson<TaylorCellResult>(file, 'delete it and rerun the cell (its phases are cached)');
+    if (r) results.push(r);
     else missing.push({ setting: cell.setting, lr: cell.lr, steps: cell.steps, seed: cell.seed });
   }
   const rows = results.map(toRow);

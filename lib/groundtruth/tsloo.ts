@@ -34,7 +34,9 @@ import { runtimeInfo } from '../runtime/backend.ts';
 import { scoreMatrix, type ScoreMatrix } from '../analysis/score-matrix.ts';
 import { isFullState, makeEngine, resolveRemoval, type RowOrder, type StepEngine } from '../train/engine.ts';
 import { settingHash } from '../train/setting.ts';
-import { writeAtomic } from '../train/store.ts';
+import { readCachedJson, writeVerified } from '../cache/integrity.ts';
+import { acquireLock } from '../cache/lock.ts';
+import { CacheMismatchError } from '../runtime/errors.ts';
 import { bytesHash, type FlatState, type Occurrence, type Removal, type Trajectory } from '../train/trajectory.ts';
 import { train } from '../train/trainer.ts';
 import { checkIds, checkQueries, datasetHash, diff64, queryLosses, tick, defaultChunk } from './common.ts';
@@ -255,131 +257,151 @@ export async function tsloo(opts: TslooOptions): Promise<TslooResult> {
   };
   const key = settingHash(descriptor);
   const dir = opts.cacheDir !== undefined ? path.join(opts.cacheDir, `tsloo-${key.slice(0, 24)}`) : undefined;
+  const resultFile = dir && path.join(dir, 'result.json');
+  const fitsRequest = (r: StoredResult) => (r.key !== key ? `holds another request (key ${String(r.key).slice(0, 12)}…)` : r.values?.length !== ids.length * nQ ? `holds ${r.values?.length} values, expected ${ids.length * nQ}` : undefined);
+  const finished = () => {
+    const r = resultFile ? readCachedJson<StoredResult>(resultFile, 'TSLOO result', fitsRequest) : undefined;
+    return r && (method !== 'vectorised' || (r.crossCheck?.ids.length ?? 0) >= nCheck) ? r : undefined;
+  };
+  let release: (() => void) | undefined;
   if (dir) {
-    const result = readJson<StoredResult>(path.join(dir, 'result.json'));
-    if (result && result.key !== key) throw new Error(`tsloo: cache ${dir} holds a different request (key ${result.key.slice(0, 12)}…)`);
-    if (result && (method !== 'vectorised' || (result.crossCheck?.ids.length ?? 0) >= nCheck)) {
+    const hit = finished();
+    if (hit) {
       opts.onProgress?.(ids.length, ids.length);
-      return fromStored(result, performance.now() - t0, dir);
+      return fromStored(hit, performance.now() - t0, dir);
     }
-    const req = readJson<{ key: string }>(path.join(dir, 'request.json'));
-    if (req && req.key !== key) throw new Error(`tsloo: cache ${dir} holds a different request (key ${req.key.slice(0, 12)}…)`);
-    if (!req) {
-      fs.mkdirSync(path.join(dir, 'groups'), { recursive: true });
-      writeAtomic(path.join(dir, 'request.json'), JSON.stringify({ key, descriptor, runtime: runtimeInfo(), createdAt: new Date().toISOString() }));
+    // One writer per request; a second process waits here, then reuses the finished result.
+    release = await acquireLock(dir, `TSLOO of ${ids.length} ids × ${nQ} queries`);
+    const done = finished();
+    if (done) {
+      release();
+      opts.onProgress?.(ids.length, ids.length);
+      return fromStored(done, performance.now() - t0, dir);
     }
+    const reqFile = path.join(dir, 'request.json');
+    const req = readCachedJson<{ key: string }>(reqFile, 'TSLOO request');
+    if (req && req.key !== key) {
+      release();
+      throw new CacheMismatchError(`tsloo: cache ${dir} holds a different request (key ${req.key.slice(0, 12)}…)`, dir);
+    }
+    if (!req) writeVerified(reqFile, JSON.stringify({ key, descriptor, runtime: runtimeInfo(), createdAt: new Date().toISOString() }));
+    fs.mkdirSync(path.join(dir, 'groups'), { recursive: true });
   }
-
-  const baseP = unflattenParams(finalState.theta, model.spec);
-  let base: Float32Array;
   try {
-    base = queryLosses(model, baseP, queries, chunk);
-  } finally {
-    disposeParams(baseP);
-  }
-
-  // Groups: sorted by branch step (then id); ids never removed need no run (row exactly 0).
-  const order = ids.map((id, row) => ({ id, row, b: branchSteps[row] })).filter((e) => e.b >= 0).sort((a, b) => a.b - b.b || a.id - b.id);
-  const groups: Group[] = [];
-  const vecOrder: typeof order = [];
-  if (method === 'sequential') {
-    for (const e of order) groups.push({ index: groups.length, kind: 'single', ids: [e.id], branch: e.b });
-  } else {
-    // Under 'remaining' a removal that empties a batch skips that replica's optimizer step (its AdamW counter
-    // then differs from the other replicas'): such ids run singly through the trainer.
-    const empties = (id: number) => divisor === 'remaining' && stepsOf.get(id)!.some((t) => traj.batches[t].length === 1);
-    const vec = order.filter((e) => !empties(e.id));
-    for (let s = 0; s < vec.length; s += R) {
-      const part = vec.slice(s, s + R);
-      groups.push({ index: groups.length, kind: 'vectorised', ids: part.map((e) => e.id), branch: part[0].b });
+    const baseP = unflattenParams(finalState.theta, model.spec);
+    let base: Float32Array;
+    try {
+      base = queryLosses(model, baseP, queries, chunk);
+    } finally {
+      disposeParams(baseP);
     }
-    vecOrder.push(...vec);
-    for (const e of order.filter((e) => empties(e.id))) groups.push({ index: groups.length, kind: 'single', ids: [e.id], branch: e.b });
-  }
 
-  const rowOf = new Map(ids.map((id, r) => [id, r]));
-  const values = new Float64Array(ids.length * nQ);
-  const filled = new Uint8Array(ids.length);
-  ids.forEach((id, r) => {
-    if (branchSteps[r] < 0) filled[r] = 1; // exactly zero
-  });
-  let done = ids.length - order.length;
-  let computeSeconds = 0;
-  let runsNow = 0;
-  let computedNow = 0;
-  const noiseAcc = { sum: 0, max: 0, n: 0, groups: 0 };
-  const absorb = (g: GroupFile) => {
-    g.rows.forEach((row, k) => {
-      const r = rowOf.get(g.ids[k])!;
-      values.set(row, r * nQ);
-      filled[r] = 1;
+    // Groups: sorted by branch step (then id); ids never removed need no run (row exactly 0).
+    const order = ids.map((id, row) => ({ id, row, b: branchSteps[row] })).filter((e) => e.b >= 0).sort((a, b) => a.b - b.b || a.id - b.id);
+    const groups: Group[] = [];
+    const vecOrder: typeof order = [];
+    if (method === 'sequential') {
+      for (const e of order) groups.push({ index: groups.length, kind: 'single', ids: [e.id], branch: e.b });
+    } else {
+      // Under 'remaining' a removal that empties a batch skips that replica's optimizer step (its AdamW counter
+      // then differs from the other replicas'): such ids run singly through the trainer.
+      const empties = (id: number) => divisor === 'remaining' && stepsOf.get(id)!.some((t) => traj.batches[t].length === 1);
+      const vec = order.filter((e) => !empties(e.id));
+      for (let s = 0; s < vec.length; s += R) {
+        const part = vec.slice(s, s + R);
+        groups.push({ index: groups.length, kind: 'vectorised', ids: part.map((e) => e.id), branch: part[0].b });
+      }
+      vecOrder.push(...vec);
+      for (const e of order.filter((e) => empties(e.id))) groups.push({ index: groups.length, kind: 'single', ids: [e.id], branch: e.b });
+    }
+
+    const rowOf = new Map(ids.map((id, r) => [id, r]));
+    const values = new Float64Array(ids.length * nQ);
+    const filled = new Uint8Array(ids.length);
+    ids.forEach((id, r) => {
+      if (branchSteps[r] < 0) filled[r] = 1; // exactly zero
     });
-    if (g.noise) {
-      noiseAcc.sum += g.noise.sumAbs;
-      noiseAcc.max = Math.max(noiseAcc.max, g.noise.maxAbs);
-      noiseAcc.n += nQ;
-      noiseAcc.groups++;
+    let done = ids.length - order.length;
+    let computeSeconds = 0;
+    let runsNow = 0;
+    let computedNow = 0;
+    const noiseAcc = { sum: 0, max: 0, n: 0, groups: 0 };
+    const absorb = (g: GroupFile) => {
+      g.rows.forEach((row, k) => {
+        const r = rowOf.get(g.ids[k])!;
+        values.set(row, r * nQ);
+        filled[r] = 1;
+      });
+      if (g.noise) {
+        noiseAcc.sum += g.noise.sumAbs;
+        noiseAcc.max = Math.max(noiseAcc.max, g.noise.maxAbs);
+        noiseAcc.n += nQ;
+        noiseAcc.groups++;
+      }
+      computeSeconds += g.seconds;
+      done += g.ids.length;
+    };
+    const groupFile = (g: Group) => (dir ? path.join(dir, 'groups', `${String(g.index).padStart(6, '0')}.json`) : undefined);
+
+    // Cached groups first (a resumed computation).
+    const todo: Group[] = [];
+    for (const g of groups) {
+      const f = groupFile(g);
+      const fits = (c: GroupFile) => (c.ids.length === g.ids.length && c.ids.every((id, k) => id === g.ids[k]) && c.rows.length === g.ids.length && c.rows.every((r) => r.length === nQ) ? undefined : `holds ids [${c.ids}] × ${c.rows[0]?.length} queries, expected [${g.ids}] × ${nQ}`);
+      const cached = f ? readCachedJson<GroupFile>(f, `TSLOO group ${g.index}`, fits) : undefined;
+      if (cached) absorb(cached);
+      else todo.push(g);
     }
-    computeSeconds += g.seconds;
-    done += g.ids.length;
-  };
-  const groupFile = (g: Group) => (dir ? path.join(dir, 'groups', `${String(g.index).padStart(6, '0')}.json`) : undefined);
-
-  // Cached groups first (a resumed computation).
-  const todo: Group[] = [];
-  for (const g of groups) {
-    const f = groupFile(g);
-    const cached = f ? readJson<GroupFile>(f) : undefined;
-    if (cached && cached.ids.length === g.ids.length && cached.ids.every((id, k) => id === g.ids[k]) && cached.rows.every((r) => r.length === nQ)) absorb(cached);
-    else todo.push(g);
-  }
-  opts.onProgress?.(done, ids.length);
-
-  const ctx: RunCtx = { model, data, setting, traj, queries, chunk, occurrence, divisor, rowOrder, base, baseEngine };
-  for (const g of todo) {
-    if (opts.stopAfter !== undefined && computedNow >= opts.stopAfter) break;
-    const gs = performance.now();
-    const out = g.kind === 'vectorised' ? await runVectorised(ctx, g) : await runSingle(ctx, g);
-    const file: GroupFile = { index: g.index, kind: g.kind, ids: g.ids, branch: g.branch, rows: out.rows.map((r) => Array.from(r)), noise: out.noise, seconds: (performance.now() - gs) / 1000 };
-    const f = groupFile(g);
-    if (f) writeAtomic(f, JSON.stringify(file));
-    absorb(file);
-    runsNow += g.ids.length;
-    computedNow++;
     opts.onProgress?.(done, ids.length);
-    await tick();
-  }
 
-  const complete = filled.every((x) => x === 1);
-  filled.forEach((x, r) => {
-    if (!x) values.fill(NaN, r * nQ, (r + 1) * nQ);
-  });
-  const stored: StoredResult = {
-    key,
-    ids,
-    nQuery: nQ,
-    values: Array.from(values),
-    baseLosses: Array.from(base),
-    branchSteps,
-    method,
-    occurrence,
-    divisor,
-    replicas: method === 'vectorised' ? R : undefined,
-    rowOrder,
-    noise: method === 'vectorised' ? { maxAbs: noiseAcc.max, meanAbs: noiseAcc.n ? noiseAcc.sum / noiseAcc.n : 0, groups: noiseAcc.groups } : null,
-    computeSeconds,
-    runtime: runtimeInfo(),
-  };
-  if (complete && method === 'vectorised' && nCheck > 0) {
-    const prev = dir ? readJson<StoredResult>(path.join(dir, 'result.json'))?.crossCheck : undefined;
-    stored.crossCheck = prev && prev.ids.length >= nCheck ? prev : await crossCheck(ctx, vecOrder, nCheck, values, rowOf);
+    const ctx: RunCtx = { model, data, setting, traj, queries, chunk, occurrence, divisor, rowOrder, base, baseEngine };
+    for (const g of todo) {
+      if (opts.stopAfter !== undefined && computedNow >= opts.stopAfter) break;
+      const gs = performance.now();
+      const out = g.kind === 'vectorised' ? await runVectorised(ctx, g) : await runSingle(ctx, g);
+      const file: GroupFile = { index: g.index, kind: g.kind, ids: g.ids, branch: g.branch, rows: out.rows.map((r) => Array.from(r)), noise: out.noise, seconds: (performance.now() - gs) / 1000 };
+      const f = groupFile(g);
+      if (f) writeVerified(f, JSON.stringify(file));
+      absorb(file);
+      runsNow += g.ids.length;
+      computedNow++;
+      opts.onProgress?.(done, ids.length);
+      await tick();
+    }
+
+    const complete = filled.every((x) => x === 1);
+    filled.forEach((x, r) => {
+      if (!x) values.fill(NaN, r * nQ, (r + 1) * nQ);
+    });
+    const stored: StoredResult = {
+      key,
+      ids,
+      nQuery: nQ,
+      values: Array.from(values),
+      baseLosses: Array.from(base),
+      branchSteps,
+      method,
+      occurrence,
+      divisor,
+      replicas: method === 'vectorised' ? R : undefined,
+      rowOrder,
+      noise: method === 'vectorised' ? { maxAbs: noiseAcc.max, meanAbs: noiseAcc.n ? noiseAcc.sum / noiseAcc.n : 0, groups: noiseAcc.groups } : null,
+      computeSeconds,
+      runtime: runtimeInfo(),
+    };
+    if (complete && method === 'vectorised' && nCheck > 0) {
+      const prev = resultFile ? readCachedJson<StoredResult>(resultFile, 'TSLOO result', fitsRequest)?.crossCheck : undefined;
+      stored.crossCheck = prev && prev.ids.length >= nCheck ? prev : await crossCheck(ctx, vecOrder, nCheck, values, rowOf);
+    }
+    if (resultFile && complete) writeVerified(resultFile, JSON.stringify(stored));
+    const res = fromStored(stored, performance.now() - t0, dir);
+    res.timing.runsTrainedNow = runsNow;
+    res.timing.runsPerSecond = computeSeconds > 0 ? (done - (ids.length - order.length)) / computeSeconds : 0;
+    res.complete = complete;
+    return res;
+  } finally {
+    release?.();
   }
-  if (dir && complete) writeAtomic(path.join(dir, 'result.json'), JSON.stringify(stored));
-  const res = fromStored(stored, performance.now() - t0, dir);
-  res.timing.runsTrainedNow = runsNow;
-  res.timing.runsPerSecond = computeSeconds > 0 ? (done - (ids.length - order.length)) / computeSeconds : 0;
-  res.complete = complete;
-  return res;
 }
 
 /** result.json of a finished request. */
@@ -421,15 +443,6 @@ function fromStored(s: StoredResult, ms: number, dir?: string): TslooResult {
     key: s.key,
     cachePath: dir,
   };
-}
-
-function readJson<T>(file: string): T | undefined {
-  if (!fs.existsSync(file)) return undefined;
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-  } catch {
-    return undefined; // a torn or foreign file: recompute (writes are atomic, so this is rare)
-  }
 }
 
 interface RunCtx {

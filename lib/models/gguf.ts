@@ -60,6 +60,9 @@ export const GGML_TYPE_NAMES: Record<number, string> = {
 
 const DECODABLE: Record<number, number> = { 0: 4, 1: 2, 30: 2 };
 
+/** Smallest encoding of one metadata value of each type (bytes), to bound array counts by the file size. */
+const VT_MIN_BYTES: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 8: 8, 10: 8, 11: 8, 12: 8 };
+
 /** GGUF metadata value type ids. */
 const VT = {
   UINT8: 0, INT8: 1, UINT16: 2, INT16: 3, UINT32: 4, INT32: 5, FLOAT32: 6, BOOL: 7, STRING: 8,
@@ -106,6 +109,19 @@ class Reader {
     }
     return v;
   }
+  /**
+   * A u64 count of items that take at least `minBytes` each in the rest of the file: a header cannot claim more
+   * items than the file can hold (checked before anything is allocated).
+   */
+  count(w: string, minBytes: number): number {
+    const at = this.pos;
+    const v = this.u64(w);
+    const room = Math.floor((this.bytes.length - this.pos) / minBytes);
+    if (typeof v === 'bigint' || v > room) {
+      throw new Error(`gguf '${this.where}': ${w} ${v} at byte ${at} cannot fit in the ${this.bytes.length - this.pos} bytes that follow (at least ${minBytes} bytes each; corrupt file?)`);
+    }
+    return v;
+  }
   str(w: string): string {
     const n = this.size(`${w} length`);
     this.need(n, w);
@@ -133,8 +149,8 @@ class Reader {
       case VT.FLOAT64: return this.f64(w);
       case VT.ARRAY: {
         const et = this.u32(`${w} element type`);
-        const n = this.size(`${w} element count`);
         if (et === VT.ARRAY) throw new Error(`gguf '${this.where}': ${w}: nested arrays are not supported`);
+        const n = this.count(`${w} element count`, VT_MIN_BYTES[et] ?? 1);
         const out: GgufValue[] = new Array(n);
         for (let i = 0; i < n; i++) out[i] = this.value(et, w);
         return out;
@@ -174,8 +190,9 @@ export function readGguf(source: string | Uint8Array, label?: string): GgufFile 
   if (version !== 2 && version !== 3) {
     throw new Error(`gguf '${where}': version ${version} is not supported (2 or 3)`);
   }
-  const nTensors = r.size('tensor count');
-  const nKv = r.size('metadata count');
+  // Each tensor info takes ≥ 24 bytes (name length, n_dims, type, offset); each metadata entry ≥ 13.
+  const nTensors = r.count('tensor count', 24);
+  const nKv = r.count('metadata count', 13);
   const metadata: Record<string, GgufValue> = {};
   for (let i = 0; i < nKv; i++) {
     const key = r.str(`metadata key #${i}`);
@@ -300,6 +317,16 @@ export function ggufToLlama(g: GgufFile): { config: LlamaConfig; params: Params 
     tiedEmbeddings: tied,
   };
   validateLlamaConfig(config);
+  // A header can claim any block count: check that the file holds every block's tensors before building anything.
+  const names = new Set(g.tensors.map((t) => t.name));
+  const perBlock = ['attn_norm', 'attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_norm', 'ffn_gate', 'ffn_up', 'ffn_down'];
+  if (config.layers * perBlock.length > g.tensors.length) {
+    throw new Error(`gguf '${g.source}': llama.block_count ${config.layers} needs ${config.layers * perBlock.length} block tensors, the file lists ${g.tensors.length} tensors in all`);
+  }
+  for (let i = 0; i < config.layers; i++) {
+    const miss = perBlock.find((n) => !names.has(`blk.${i}.${n}.weight`));
+    if (miss) throw new Error(`gguf '${g.source}': missing tensor 'blk.${i}.${miss}.weight' (llama.block_count is ${config.layers})`);
+  }
   const spec = llamaSpec(config);
   const host: Record<string, Float32Array> = {};
   const take = (ggName: string, ours: string, transpose: boolean) => {

@@ -114,6 +114,12 @@ export function validateLlamaConfig(c: LlamaConfig): void {
       throw new Error(`llama config: '${k}' must be a positive integer, got ${JSON.stringify(c[k])}`);
     }
   }
+  // Upper bounds far above any Llama (3.1-405B: 126 layers, dim 16,384, vocab 128,256), so that a hostile
+  // header fails here rather than by allocating.
+  const MAX = { vocab: 1 << 22, ctx: 1 << 24, dim: 1 << 16, layers: 1024, heads: 1024, kvHeads: 1024, hidden: 1 << 20 } as const;
+  for (const k of Object.keys(MAX) as (keyof typeof MAX)[]) {
+    if (c[k] > MAX[k]) throw new Error(`llama config: '${k}' ${c[k]} exceeds the supported maximum ${MAX[k]} (corrupt config?)`);
+  }
   if (c.dim % c.heads) throw new Error(`llama config: heads (${c.heads}) must divide dim (${c.dim})`);
   if ((c.dim / c.heads) % 2) throw new Error(`llama config: head dim ${c.dim / c.heads} must be even for RoPE`);
   if (c.heads % c.kvHeads) throw new Error(`llama config: kvHeads (${c.kvHeads}) must divide heads (${c.heads})`);

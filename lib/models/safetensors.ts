@@ -25,6 +25,9 @@ export const SAFETENSORS_DTYPE_BYTES: Record<string, number> = {
   I32: 4, U32: 4, F32: 4, I64: 8, U64: 8, F64: 8,
 };
 
+/** Largest header the format allows (bytes), as in the reference implementation. */
+export const SAFETENSORS_MAX_HEADER = 100_000_000;
+
 /** Header entry of one tensor. */
 export interface SafetensorsEntry {
   dtype: string;
@@ -115,6 +118,10 @@ export function readSafetensors(source: string | Uint8Array, label?: string): Sa
   if (src.size < 8) throw new Error(`safetensors '${where}': file is ${src.size} bytes, too short for the 8-byte header length`);
   const lenBytes = src.read(0, 8);
   const n64 = new DataView(lenBytes.buffer).getBigUint64(0, true);
+  // The format's own limit (safetensors MAX_HEADER_SIZE): checked before any header byte is read.
+  if (n64 > BigInt(SAFETENSORS_MAX_HEADER)) {
+    throw new Error(`safetensors '${where}': header length ${n64} exceeds the format's limit of ${SAFETENSORS_MAX_HEADER} bytes (corrupt or not a safetensors file)`);
+  }
   if (n64 > BigInt(src.size - 8)) {
     throw new Error(`safetensors '${where}': header length ${n64} exceeds the ${src.size - 8} bytes after it (truncated or not a safetensors file)`);
   }
@@ -145,7 +152,7 @@ export function readSafetensors(source: string | Uint8Array, label?: string): Sa
     const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const bad = (what: string) => new Error(`safetensors '${where}': tensor '${name}': ${what}`);
     if (!e || typeof e !== 'object') throw bad('entry must be an object');
-    if (typeof e.dtype !== 'string' || !(e.dtype in SAFETENSORS_DTYPE_BYTES)) {
+    if (typeof e.dtype !== 'string' || !Object.hasOwn(SAFETENSORS_DTYPE_BYTES, e.dtype)) {
       throw bad(`unknown dtype ${JSON.stringify(e.dtype)} (known: ${Object.keys(SAFETENSORS_DTYPE_BYTES).join(', ')})`);
     }
     if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isInteger(d) || d < 0)) {

@@ -16,9 +16,16 @@ export function projectPath(...parts: string[]): string {
   return path.join(PROJECT_ROOT, ...parts);
 }
 
-/** The figures folder: `FTDA_FIGURES_DIR` (tests point it elsewhere), else `<root>/figures`. */
-export function figuresDir(): string {
-  return path.resolve(getEnv('FTDA_FIGURES_DIR') ?? projectPath('figures'));
+/**
+ * The figures folder: `FTDA_FIGURES_DIR` (tests point it elsewhere), else `<root>/figures` for the `full` preset
+ * (the published study, tracked in git) and `<root>/figures/<preset>` for any other (smoke tests such as `quick`,
+ * ignored by git, so a quick run never rewrites a tracked file).
+ * @param preset default {@link presetFromEnv}
+ */
+export function figuresDir(preset: string = presetFromEnv()): string {
+  const env = getEnv('FTDA_FIGURES_DIR');
+  if (env) return path.resolve(env);
+  return preset === 'full' ? projectPath('figures') : projectPath('figures', preset);
 }
 
 /** The bundled plotly.js of the `plotly.js-dist` npm package. */

@@ -28,7 +28,8 @@ import { flattenParams, disposeParams, unflattenParams } from '../models/params.
 import { loadParams, saveParams } from '../models/safetensors.ts';
 import { train } from '../train/trainer.ts';
 import { settingHash, type TrainSetting } from '../train/setting.ts';
-import { writeAtomic } from '../train/store.ts';
+import { quarantine, readCachedJson, sha256, writeVerified } from '../cache/integrity.ts';
+import { warn } from '../runtime/log.ts';
 import { bytesHash } from '../train/trajectory.ts';
 
 /** What to pretrain. */
@@ -116,13 +117,16 @@ export async function pretrain(spec: PretrainSpec, o: PretrainOptions = {}): Pro
   const dir = path.join(o.cacheDir ?? 'results/cache', 'pretrain', `${spec.name}-${key.slice(0, 16)}`);
   const metaFile = path.join(dir, 'pretrain.json');
   const paramFile = path.join(dir, 'params.safetensors');
-  if (fs.existsSync(metaFile) && fs.existsSync(paramFile)) {
-    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
-    if (meta.key !== key) throw new Error(`pretrain cache '${dir}': key mismatch (${meta.key} ≠ ${key}); delete the directory`);
+  const meta = readCachedJson<{ key: string; thetaSha256?: string; curve: PretrainCurve }>(metaFile, 'pretrained θ₀ record', (m) =>
+    m.key !== key ? `holds another pretraining (key ${String(m.key).slice(0, 12)}…)` : typeof m.thetaSha256 !== 'string' ? 'records no sha256 of θ₀ (written before integrity records)' : undefined,
+  );
+  if (meta && fs.existsSync(paramFile)) {
     const params = loadParams(paramFile, model.spec);
     const theta = flattenParams(params, model.spec);
     disposeParams(params);
-    return { dir, key, cached: true, theta, curve: meta.curve };
+    if (sha256(new Uint8Array(theta.buffer, theta.byteOffset, theta.byteLength)) === meta.thetaSha256) return { dir, key, cached: true, theta, curve: meta.curve };
+    const moved = quarantine(paramFile);
+    warn(`${paramFile}: θ₀ does not match the sha256 in pretrain.json (damaged or edited); moved it to ${moved} and rebuilding it from the stored pretraining run`);
   }
 
   fs.mkdirSync(dir, { recursive: true });
@@ -152,7 +156,8 @@ export async function pretrain(spec: PretrainSpec, o: PretrainOptions = {}): Pro
     evals: traj.evals.map((e) => ({ t: e.t, loss: typeof e.value === 'number' ? e.value : Number.NaN })),
     seconds: (performance.now() - t0) / 1000,
   };
-  writeAtomic(metaFile, JSON.stringify({ format: 'faithful-tda/pretrain', version: 1, key, name: spec.name, describe: spec.describe, setting, model: { family: model.family, config: model.config }, runtime: runtimeInfo(), curve }, null, 1) + '\n');
+  const thetaSha256 = sha256(new Uint8Array(theta.buffer, theta.byteOffset, theta.byteLength));
+  writeVerified(metaFile, JSON.stringify({ format: 'faithful-tda/pretrain', version: 1, key, name: spec.name, describe: spec.describe, setting, model: { family: model.family, config: model.config }, runtime: runtimeInfo(), thetaSha256, curve }, null, 1) + '\n');
   return { dir, key, cached: false, theta, curve };
 }
 

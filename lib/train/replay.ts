@@ -12,11 +12,18 @@ import { unflattenParams } from '../models/params.ts';
 import { isFullState, makeEngine, Runner, type StepEngine, type WeightFn } from './engine.ts';
 import type { FlatState, StateAccessor, Trajectory } from './trajectory.ts';
 import { TrajectoryStore } from './store.ts';
+import { CorruptFileError } from '../runtime/errors.ts';
+import { warn } from '../runtime/log.ts';
 
 /** Where stored states come from (memory or a {@link TrajectoryStore}). */
 export interface StateSource {
   recorded: number[];
+  /** A stored state; throws {@link CorruptFileError} when it fails its check. */
   get(t: number): FlatState;
+  /** Rewrites a bad stored state with a regenerated one if it is bit-identical to the record. */
+  repair?(t: number, state: FlatState): boolean;
+  /** Where the states live (messages). */
+  where?: string;
 }
 
 /** What replay needs: the run's engine, its first state and the recorded losses for verification. */
@@ -46,7 +53,14 @@ export function makeAccessor(
     if (!Number.isInteger(t) || t < range.startStep || t > range.endStep) {
       throw new Error(`trajectory state ${t} does not exist: this run has states ${range.startStep}..${range.endStep}`);
     }
-    if (recordedSet.has(t)) return source.get(t);
+    if (recordedSet.has(t)) {
+      try {
+        return source.get(t);
+      } catch (e) {
+        if (!(e instanceof CorruptFileError)) throw e;
+        return regenerate(t, e);
+      }
+    }
     const hit = cache.get(t);
     if (hit) return hit;
     if (!replay) {
@@ -54,14 +68,36 @@ export function makeAccessor(
     }
     return replayTo(t);
   };
-  const replayTo = (t: number): FlatState => {
+  // A stored state that fails its check is recomputed from the nearest good earlier state by the training code
+  // path and written back only if it reproduces the recorded sha256 (store.ts `repairState`).
+  const regenerate = (t: number, e: CorruptFileError): FlatState => {
+    const where = source.where ?? 'this trajectory';
+    if (!replay) {
+      throw new CorruptFileError(e.file, e.reason, `it cannot be regenerated because ${where} was opened without its model and data (load it with { model, data }, or delete ${where} to retrain)`);
+    }
+    const s = t === replay.startStep ? replay.startState : replayTo(t, t);
+    if (!source.repair?.(t, s)) {
+      throw new CorruptFileError(e.file, e.reason, `replaying the run did not reproduce it bit for bit (another backend or gradient-fix set?); delete ${where} to retrain`);
+    }
+    warn(`${e.file}: ${e.reason}; regenerated it by replaying the run from an earlier verified state (bit-identical to the record) and rewrote it`);
+    return s;
+  };
+  const goodStored = (r: number): FlatState | undefined => {
+    try {
+      return source.get(r);
+    } catch (e) {
+      if (e instanceof CorruptFileError) return undefined; // repaired when it is asked for itself
+      throw e;
+    }
+  };
+  const replayTo = (t: number, skip = -1): FlatState => {
     const { engine, losses } = replay!;
     let baseT = replay!.startStep;
     let base = replay!.startState;
     for (const r of recorded) {
-      if (r > t || r <= baseT) continue;
-      const s = source.get(r);
-      if (isFullState(s, engine.slots)) {
+      if (r > t || r <= baseT || r === skip) continue;
+      const s = goodStored(r);
+      if (s && isFullState(s, engine.slots)) {
         baseT = r;
         base = s;
       }
@@ -162,6 +198,8 @@ export function diskTrajectory(
   const source: StateSource = {
     recorded: man.recordedSteps,
     get: (t) => store.readState(t, man.slots, man.nParams),
+    repair: (t, s) => store.repairState(t, s, man.slots, man.nParams),
+    where: store.dir,
   };
   return {
     manifest: rest as Trajectory['manifest'],

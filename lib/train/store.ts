@@ -5,15 +5,22 @@
  *   steps/000123.bin       state 123: raw little-endian float32 [θ | slot₁ | slot₂], P values each
  *   steps/000123.json      commit marker of that state: {t, optStep, prevT, losses[prevT..t), evals, bytes, sha256}
  *   manifest.json          written last (atomically) when the run completes: header + arrays
+ *   run.json.sha256, manifest.json.sha256   integrity records (lib/cache/integrity.ts)
  *
  * Every file is written to a temporary name and renamed, so a killed process leaves either a complete
  * file or none; a `.bin` without its `.json` is an incomplete checkpoint and is ignored.
+ *
+ * Every read is verified: a state's bytes against the sha256 in its commit marker, run.json and manifest.json
+ * against their records. A mismatch is a {@link CorruptFileError} naming the file; the trainer and the replay
+ * accessor then regenerate what they can (trainer.ts, replay.ts).
  *
  * @module
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
+import { CorruptFileError } from '../runtime/errors.ts';
+import { quarantine, readVerifiedJson, writeAtomic, writeVerified } from '../cache/integrity.ts';
 import type { EvalRecord, FlatState, TrajectoryManifest } from './trajectory.ts';
 import { packState, unpackState } from './trajectory.ts';
 import type { StateSlot } from '../optim/optimizer.ts';
@@ -70,13 +77,6 @@ function fromLeBytes(b: Uint8Array): Float32Array {
   return out;
 }
 
-/** Writes `data` to `file` via a temporary file + rename (atomic on one filesystem). */
-export function writeAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
-
 /** A trajectory directory. Creating the object touches nothing; writes create the directory. */
 export class TrajectoryStore {
   /** @param dir directory of this trajectory (created on first write) */
@@ -93,34 +93,44 @@ export class TrajectoryStore {
   }
 
   private readJson<T>(name: string): T | undefined {
-    const f = path.join(this.dir, name);
-    if (!fs.existsSync(f)) return undefined;
-    try {
-      return JSON.parse(fs.readFileSync(f, 'utf8')) as T;
-    } catch (e) {
-      throw new Error(`trajectory store ${this.dir}: ${name} is not valid JSON (${(e as Error).message})`);
-    }
+    return readVerifiedJson<T>(path.join(this.dir, name), `the trainer rebuilds it from the checkpoints when the same run is trained again, or delete ${this.dir} to retrain`);
   }
 
-  /** The completed run's manifest, or undefined. */
+  /**
+   * The completed run's manifest, or undefined.
+   * @throws CorruptFileError when manifest.json fails its integrity check
+   */
   readManifest(): StoredManifest | undefined {
     return this.readJson<StoredManifest>('manifest.json');
   }
 
-  /** The run header, or undefined for an empty store. */
+  /**
+   * The run header, or undefined for an empty store.
+   * @throws CorruptFileError when run.json fails its integrity check
+   */
   readRun(): RunHeader | undefined {
     return this.readJson<RunHeader>('run.json');
+  }
+
+  /** Moves a bad run.json / manifest.json aside (never deletes); returns where it went. */
+  quarantineFile(name: 'run.json' | 'manifest.json'): string {
+    return quarantine(path.join(this.dir, name));
   }
 
   /** Writes run.json (start of a run). */
   writeRun(h: RunHeader): void {
     fs.mkdirSync(this.stepsDir(), { recursive: true });
-    writeAtomic(path.join(this.dir, 'run.json'), JSON.stringify(h));
+    writeVerified(path.join(this.dir, 'run.json'), JSON.stringify(h));
   }
 
   /** Writes manifest.json (end of a run). */
   writeManifest(m: StoredManifest): void {
-    writeAtomic(path.join(this.dir, 'manifest.json'), JSON.stringify(m));
+    writeVerified(path.join(this.dir, 'manifest.json'), JSON.stringify(m));
+  }
+
+  /** Path of state t's data file. */
+  stateFile(t: number): string {
+    return this.stepFile(t, 'bin');
   }
 
   /** Stores state t ([θ | slots] bytes first, then the commit marker). */
@@ -168,18 +178,47 @@ export class TrajectoryStore {
   }
 
   /**
-   * Reads state t.
-   * @param verify also check the sha256 recorded in the commit marker
+   * Reads state t, verified against the sha256 in its commit marker.
+   * @throws CorruptFileError when the bytes do not match (or the checkpoint is incomplete)
    */
-  readState(t: number, slots: StateSlot[], nParams: number, verify = false): FlatState {
+  readState(t: number, slots: StateSlot[], nParams: number): FlatState {
     const meta = this.checkpointMeta(t);
-    if (!meta) throw new Error(`trajectory store ${this.dir}: no complete checkpoint for step ${t}`);
-    const buf = fs.readFileSync(this.stepFile(t, 'bin'));
+    const file = this.stepFile(t, 'bin');
+    if (!meta) throw new CorruptFileError(file, `no complete checkpoint for step ${t} (data file or commit marker missing, or sizes differ)`);
+    const buf = fs.readFileSync(file);
     const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    if (verify) {
-      const h = createHash('sha256').update(bytes).digest('hex');
-      if (h !== meta.sha256) throw new Error(`trajectory store ${this.dir}: step ${t} data does not match its sha256 (corrupt file)`);
-    }
+    const h = createHash('sha256').update(bytes).digest('hex');
+    if (h !== meta.sha256) throw new CorruptFileError(file, `state ${t} does not match the sha256 recorded when it was written (damaged or edited)`);
     return unpackState(fromLeBytes(bytes), slots, nParams, meta.optStep);
+  }
+
+  /**
+   * Rewrites state t's data file with a regenerated state, after checking that it is bit-identical to what was
+   * recorded (so a repair can never change a run).
+   * @returns false (and writes nothing) when the regenerated bytes differ from the record
+   */
+  repairState(t: number, state: FlatState, slots: StateSlot[], nParams: number): boolean {
+    const meta = this.checkpointMeta(t) ?? this.markerOf(t);
+    if (!meta) return false;
+    const bytes = leBytes(packState(state, slots, nParams));
+    if (createHash('sha256').update(bytes).digest('hex') !== meta.sha256 || state.optStep !== meta.optStep) return false;
+    writeAtomic(this.stepFile(t, 'bin'), bytes);
+    return true;
+  }
+
+  /** Moves state t's data file and marker aside (never deletes); returns where the data went. */
+  quarantineState(t: number): string {
+    const moved = quarantine(this.stepFile(t, 'bin'));
+    quarantine(this.stepFile(t, 'json'));
+    return moved;
+  }
+
+  /** The commit marker of t even when the data file is missing or of the wrong size. */
+  private markerOf(t: number): CheckpointMeta | undefined {
+    try {
+      return JSON.parse(fs.readFileSync(this.stepFile(t, 'json'), 'utf8')) as CheckpointMeta;
+    } catch {
+      return undefined;
+    }
   }
 }

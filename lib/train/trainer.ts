@@ -13,8 +13,9 @@ import { checkParams } from '../models/nn.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { isFullState, makeEngine, Runner, type RowOrder, type StepInfo, type WeightFn } from './engine.ts';
 import { diskTrajectory, makeAccessor, type ReplayContext } from './replay.ts';
+import * as path from 'node:path';
 import { settingHash } from './setting.ts';
-import { TrajectoryStore, type CheckpointMeta, type RunHeader } from './store.ts';
+import { TrajectoryStore, type CheckpointMeta, type RunHeader, type StoredManifest } from './store.ts';
 import {
   bytesHash,
   copyState,
@@ -27,6 +28,11 @@ import {
   type TrajectoryManifest,
 } from './trajectory.ts';
 import type { TrainSetting } from './setting.ts';
+import { CacheMismatchError, CorruptFileError } from '../runtime/errors.ts';
+import { warn } from '../runtime/log.ts';
+import { acquireLock } from '../cache/lock.ts';
+import { quarantine } from '../cache/integrity.ts';
+import { lossWatchdog } from './watchdog.ts';
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -188,98 +194,153 @@ export async function train(opts: TrainOptions): Promise<Trajectory> {
   let lastCk = -1;
   if (store) {
     const mismatch = (what: string, h: string) =>
-      new Error(`trajectory store ${store.dir} holds a different run (${what} run hash ${h.slice(0, 12)}…, this run ${runHash.slice(0, 12)}…); use another directory or delete it`);
-    const man = store.readManifest();
+      new CacheMismatchError(`trajectory store ${store.dir} holds a different run (${what} run hash ${h.slice(0, 12)}…, this run ${runHash.slice(0, 12)}…); use another directory or delete it`, store.dir);
+    const man = readOrQuarantine(store, 'manifest.json');
     if (man) {
       if (man.runHash !== runHash) throw mismatch('finished', man.runHash);
       if (endStep === T) {
         return diskTrajectory(store, man, man.losses, man.evals, { ...replay, losses: man.losses });
       }
     }
-    const run = store.readRun();
-    if (run && run.runHash !== runHash) throw mismatch('unfinished', run.runHash);
-    const resumed = run ? resumePoint(store, startStep, endStep) : undefined;
-    if (resumed) {
-      cur = resumed.t;
-      lastCk = resumed.t;
-      state = store.readState(resumed.t, slots, nParams, true);
-      resumed.losses.forEach((l, t) => (losses[t] = l));
-      evals.push(...resumed.evals);
-    } else {
-      const h: RunHeader = { ...header, batches: engine.plan, lrs: engine.lrs, divisors };
-      store.writeRun(h);
+    // From here on this process writes the store: one writer at a time (a second identical run waits, then
+    // finds the finished manifest above on its next call).
+    const unlock = await acquireLock(store.dir, `training run ${runHash.slice(0, 12)}…`);
+    try {
+      const again = readOrQuarantine(store, 'manifest.json');
+      if (again && again.runHash === runHash && endStep === T) return diskTrajectory(store, again, again.losses, again.evals, { ...replay, losses: again.losses });
+      return await runLoop(await prepareStore(store, runHash, startStep, endStep, mismatch));
+    } finally {
+      unlock();
+    }
+  }
+  return runLoop(undefined);
+
+  /** Resume point in a store (verified), or a fresh run.json. */
+  async function prepareStore(
+    st: TrajectoryStore,
+    hash: string,
+    from: number,
+    to: number,
+    mismatch: (what: string, h: string) => Error,
+  ): Promise<{ t: number; state: FlatState } | undefined> {
+    const run = readOrQuarantine(st, 'run.json');
+    if (run && run.runHash !== hash) throw mismatch('unfinished', run.runHash);
+    if (!run && st.listCheckpoints().length) {
+      // Checkpoints without a usable header cannot be proven to belong to this run: keep them aside, start over.
+      const moved = quarantine(path.join(st.dir, 'steps'));
+      warn(`trajectory store ${st.dir}: checkpoints without a valid run.json moved to ${moved}; training from the start`);
+    }
+    for (;;) {
+      const resumed = run ? resumePoint(st, from, to) : undefined;
+      if (!resumed) {
+        const h: RunHeader = { ...header, batches: engine.plan, lrs: engine.lrs, divisors };
+        st.writeRun(h);
+        return undefined;
+      }
+      try {
+        const s0 = st.readState(resumed.t, slots, nParams);
+        resumed.losses.forEach((l, t) => (losses[t] = l));
+        evals.push(...resumed.evals);
+        return { t: resumed.t, state: s0 };
+      } catch (e) {
+        if (!(e instanceof CorruptFileError)) throw e;
+        const moved = st.quarantineState(resumed.t);
+        warn(`${e.message}; moved it to ${moved} and resuming from the previous verified checkpoint`);
+      }
     }
   }
 
-  const mem = new Map<number, FlatState>();
-  const recSet = new Set(recordedSteps);
-  const stride = (t: number) => t === startStep || t === endStep || t % k === 0;
-  const evalDue = (t: number) => !!opts.evalFn && (t === endStep || (opts.evalEvery !== undefined && t % opts.evalEvery === 0));
-  const runner = new Runner(engine, state, cur);
-  let pendingEvals: EvalRecord[] = [];
-  try {
-    const visit = (t: number) => {
-      if (t !== cur || lastCk === -1) {
-        if (evalDue(t)) {
-          let value: number | Record<string, number> = 0;
-          tf.tidy(() => {
-            value = opts.evalFn!(runner.paramsRecord(), t);
-          });
-          const e = { t, value };
-          evals.push(e);
-          pendingEvals.push(e);
+  async function runLoop(resumedAt: { t: number; state: FlatState } | undefined): Promise<Trajectory> {
+    if (resumedAt) {
+      cur = resumedAt.t;
+      lastCk = resumedAt.t;
+      state = resumedAt.state;
+    }
+    const mem = new Map<number, FlatState>();
+    const recSet = new Set(recordedSteps);
+    const stride = (t: number) => t === startStep || t === endStep || t % k === 0;
+    const evalDue = (t: number) => !!opts.evalFn && (t === endStep || (opts.evalEvery !== undefined && t % opts.evalEvery === 0));
+    const runner = new Runner(engine, state, cur);
+    let pendingEvals: EvalRecord[] = [];
+    const watchdog = lossWatchdog(engine.lrs, cur > startStep ? losses[startStep] : undefined);
+    try {
+      const visit = (t: number) => {
+        if (t !== cur || lastCk === -1) {
+          if (evalDue(t)) {
+            let value: number | Record<string, number> = 0;
+            tf.tidy(() => {
+              value = opts.evalFn!(runner.paramsRecord(), t);
+            });
+            const e = { t, value };
+            evals.push(e);
+            pendingEvals.push(e);
+          }
         }
-      }
-      if (store) {
-        if (stride(t) && (t !== cur || lastCk === -1)) {
-          store.writeCheckpoint(runner.flat(), slots, nParams, {
-            t,
-            prevT: lastCk,
-            losses: lastCk < 0 ? [] : losses.slice(lastCk, t),
-            evals: pendingEvals,
-          });
-          lastCk = t;
-          pendingEvals = [];
+        if (store) {
+          if (stride(t) && (t !== cur || lastCk === -1)) {
+            store.writeCheckpoint(runner.flat(), slots, nParams, {
+              t,
+              prevT: lastCk,
+              losses: lastCk < 0 ? [] : losses.slice(lastCk, t),
+              evals: pendingEvals,
+            });
+            lastCk = t;
+            pendingEvals = [];
+          }
+        } else if (recSet.has(t)) {
+          mem.set(t, t === startStep && record !== 'params' ? copyState(start) : runner.flat(record === 'params' && t !== endStep));
         }
-      } else if (recSet.has(t)) {
-        mem.set(t, t === startStep && record !== 'params' ? copyState(start) : runner.flat(record === 'params' && t !== endStep));
+      };
+      visit(cur);
+      while (runner.t < endStep) {
+        const info = runner.step();
+        losses[info.step] = info.loss;
+        watchdog(info.step, info.loss);
+        opts.onStep?.(info);
+        visit(runner.t);
+        // Let timers and I/O run now and then (progress output, child processes); no effect on numbers.
+        if (runner.t % 64 === 0) await new Promise((r) => setTimeout(r, 0));
       }
+    } finally {
+      runner.dispose();
+    }
+
+    const manifest = manifestAt(endStep);
+    if (store) {
+      const traj = diskTrajectory(store, { ...manifest, batches: engine.plan, lrs: engine.lrs, divisors }, losses, evals, replay);
+      if (endStep === T) {
+        store.writeManifest({ ...manifest, batches: engine.plan, lrs: engine.lrs, divisors, losses, evals, trajectoryHash: trajectoryHash(traj) });
+      }
+      return traj;
+    }
+    return {
+      manifest,
+      batches: engine.plan,
+      lrs: engine.lrs,
+      divisors,
+      losses,
+      evals,
+      states: makeAccessor(
+        { recorded: recordedSteps, get: (t) => mem.get(t)! },
+        { startStep, endStep, spec },
+        replay,
+      ),
     };
-    visit(cur);
-    while (runner.t < endStep) {
-      const info = runner.step();
-      losses[info.step] = info.loss;
-      opts.onStep?.(info);
-      visit(runner.t);
-      // Let timers and I/O run now and then (progress output, child processes); no effect on numbers.
-      if (runner.t % 64 === 0) await new Promise((r) => setTimeout(r, 0));
-    }
-  } finally {
-    runner.dispose();
   }
-
-  const manifest = manifestAt(endStep);
-  if (store) {
-    const traj = diskTrajectory(store, { ...manifest, batches: engine.plan, lrs: engine.lrs, divisors }, losses, evals, replay);
-    if (endStep === T) {
-      store.writeManifest({ ...manifest, batches: engine.plan, lrs: engine.lrs, divisors, losses, evals, trajectoryHash: trajectoryHash(traj) });
-    }
-    return traj;
-  }
-  return {
-    manifest,
-    batches: engine.plan,
-    lrs: engine.lrs,
-    divisors,
-    losses,
-    evals,
-    states: makeAccessor(
-      { recorded: recordedSteps, get: (t) => mem.get(t)! },
-      { startStep, endStep, spec },
-      replay,
-    ),
-  };
 }
+
+/** run.json / manifest.json of a store, or undefined when absent or failing its check (then moved aside). */
+function readOrQuarantine<N extends 'run.json' | 'manifest.json'>(store: TrajectoryStore, name: N): (N extends 'run.json' ? RunHeader : StoredManifest) | undefined {
+  try {
+    return (name === 'run.json' ? store.readRun() : store.readManifest()) as never;
+  } catch (e) {
+    if (!(e instanceof CorruptFileError)) throw e;
+    const moved = store.quarantineFile(name);
+    warn(`${e.message.split(';')[0]}; moved it to ${moved}; ${name === 'manifest.json' ? 'the run is finished again from its checkpoints' : 'the run starts over'}`);
+    return undefined;
+  }
+}
+
 
 /**
  * The latest complete checkpoint ≤ end whose chain of commit markers reaches the start state, with the

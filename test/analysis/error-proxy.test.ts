@@ -4,6 +4,7 @@
  * error matrix TSLOO − Δ̂ itself, and it behaves as derived when η → 0 (a property test over η).
  */
 import { test } from 'node:test';
+import { onWarning } from '../../lib/runtime/log.ts';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -122,8 +123,19 @@ test('checkpoint + resume: a loop killed mid-way resumes to the bit-identical re
     assert.deepEqual(resumed.cell, whole.cell);
     assert.deepEqual(resumed.predictedError!.values, whole.predictedError!.values);
     assert.ok(whole.steps.some((st) => Number.isFinite(st.kinkRatio) && st.kinkRatio > 0), 'the kink term (random signs) was exercised');
+    // A damaged checkpoint is never used: it is moved aside with a warning and the loop starts over.
     fs.writeFileSync(file, 'junk');
-    await assert.rejects(taylorErrorProxy(relu, data, traj, ids, { checkpointFile: file }), new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: (truncated header|header is not JSON)`));
+    const warnings: string[] = [];
+    const stop = onWarning((m) => warnings.push(m));
+    let again;
+    try {
+      again = await taylorErrorProxy(relu, data, traj, ids, { queries, checkpointFile: file, checkpointSeconds: 0 });
+    } finally {
+      stop();
+    }
+    assert.ok(warnings.some((m) => m.includes(file) && /no integrity record/.test(m) && /starts over/.test(m)), warnings.join('\n'));
+    assert.ok(fs.readdirSync(dir).some((f) => f.startsWith('loop.ckpt.corrupt-')), 'the junk file is kept aside');
+    assert.deepEqual(again.predictedError!.values, whole.predictedError!.values);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -5,21 +5,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const MIRROR = process.env.FTDA_DATA_MIRROR || path.resolve(ROOT, '../shared/data');
 
 function cli(args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'lib/cli.ts', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 120_000,
-    env: { ...process.env, FTDA_DATA_MIRROR: MIRROR, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1' },
   });
   if (r.error) throw r.error;
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -96,4 +96,105 @@ test('usage errors exit with code 2 and a clear message', () => {
   const help = cli(['help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /commands:[\s\S]*demo[\s\S]*help/);
+});
+
+/** The CLI run from another working directory (so its results/ is a scratch folder). */
+function cliIn(cwd: string, args: string[]) {
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  const r = spawnSync(process.execPath, ['--import', tsx, path.join(ROOT, 'lib', 'cli.ts'), ...args], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  if (r.error) throw r.error;
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('issue #17 (3): list flags are strict and checked against the preset grid; nothing replaces a summary with an empty one', () => {
+  const cwd = mkdtempSync(path.join(os.tmpdir(), 'ftda-cli-lists-'));
+  try {
+    // A summary from an earlier run that no bad command may touch.
+    const dir = path.join(cwd, 'results', 'optimizer-mismatch', 'full');
+    mkdirSync(dir, { recursive: true });
+    for (const f of ['summary.json', 'summary.csv', 'gains.csv']) writeFileSync(path.join(dir, f), `earlier ${f}\n`);
+    const cases: [string[], RegExp][] = [
+      [['--seeds', '0,0'], /--seeds: '0' is listed twice in '0,0'/],
+      [['--lrs', '5e-2'], /--lrs: 0\.05 is not in the optimizer-mismatch preset 'full' \(choose from /],
+      [['--settings', 'nope'], /--settings: nope is not in the optimizer-mismatch preset 'full' \(choose from mlp, cnn, gpt2, llama\)/],
+      [['--seeds', '1.5'], /--seeds: '1\.5' is not a non-negative integer/],
+      [['--lrs', '1e-3,'], /--lrs: item 2 of '1e-3,' is empty/],
+      [['--lrs', '0x10'], /--lrs: '0x10' is not a decimal number/],
+      [['--settings', 'cnn', '--lrs', '1e-5'], /--lrs: 0\.00001 is not in the optimizer-mismatch preset 'full' \(choose from 0\.001, 0\.0001\)/],
+    ];
+    for (const [flags, msg] of cases) {
+      const r = cliIn(cwd, ['experiment', 'optimizer-mismatch', '--preset', 'full', '--cached-only', ...flags]);
+      assert.equal(r.code, 2, `${flags.join(' ')}: exit ${r.code}\n${r.stderr}`);
+      assert.match(r.stderr, msg);
+    }
+    // A valid selection that matches no computed cell: refused, exit 2, the summary is left as it was.
+    const empty = cliIn(cwd, ['experiment', 'optimizer-mismatch', '--preset', 'full', '--cached-only', '--settings', 'mlp']);
+    assert.equal(empty.code, 2, empty.stderr);
+    assert.match(empty.stderr, /nothing to write: the selection matches no computed cell/);
+    for (const f of ['summary.json', 'summary.csv', 'gains.csv']) assert.equal(readFileSync(path.join(dir, f), 'utf8'), `earlier ${f}\n`, f);
+    // The other experiments' lists and the demo's numbers are strict too.
+    const taylor = cliIn(cwd, ['experiment', 'taylor-error', '--preset', 'full', '--cached-only', '--steps', '10,10']);
+    assert.equal(taylor.code, 2);
+    assert.match(taylor.stderr, /--steps: '10' is listed twice/);
+    const acc = cliIn(cwd, ['experiment', 'acc-epochs', '--preset', 'quick', '--datasets', 'cifar']);
+    assert.equal(acc.code, 2);
+    assert.match(acc.stderr, /--datasets: cifar is not in the acc-epochs preset 'quick'/);
+    const lr = cliIn(cwd, ['demo', '--lr', '0x10']);
+    assert.equal(lr.code, 2);
+    assert.match(lr.stderr, /--lr: '0x10' is not a decimal number/);
+    assert.ok(!existsSync(path.join(cwd, 'results', 'demo')), 'a usage error trains nothing');
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
+test('issue #17 (5): killing the tsx parent with SIGKILL ends its node child too', async () => {
+  const cwd = mkdtempSync(path.join(os.tmpdir(), 'ftda-cli-kill-'));
+  const tsxCli = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  // A command that runs for minutes (killed long before it ends).
+  const parent = spawn(process.execPath, [tsxCli, path.join(ROOT, 'lib', 'cli.ts'), 'experiment', 'optimizer-mismatch', '--preset', 'quick'], { cwd, stdio: 'ignore', env: { ...process.env, NO_COLOR: '1', FTDA_QUIET: '1' } });
+  try {
+    const children = () => {
+      try {
+        return readFileSync(`/proc/${parent.pid}/task/${parent.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      } catch {
+        return [];
+      }
+    };
+    let kids: number[] = [];
+    for (let i = 0; i < 100 && !kids.length; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      kids = children();
+    }
+    assert.ok(kids.length, 'tsx started a child process');
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(parent.exitCode, null, 'the command is still running when it is killed');
+    process.kill(parent.pid!, 'SIGKILL');
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+      } catch {
+        return false;
+      }
+    };
+    let left = kids;
+    for (let i = 0; i < 50 && left.length; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = left.filter(alive);
+    }
+    assert.deepEqual(left, [], 'the child exited within 5 s of its parent');
+  } finally {
+    try {
+      process.kill(parent.pid!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    rmSync(cwd, { recursive: true, force: true });
+  }
 });

@@ -19,7 +19,6 @@ import { prepareCell } from '../../lib/experiments/quickstart.ts';
 import { BUILTIN_ESTIMATORS, CUSTOM_ESTIMATOR_PRESETS, ESTIMATOR_KIT, runCustomEstimator, tracinAdam, type CustomEstimatorPreset, type CustomEstimatorSummary } from '../../lib/experiments/custom-estimator.ts';
 
 await initBackend({ backend: 'wasm' });
-process.env.FTDA_DATA_MIRROR ??= '/work/shared/data';
 process.env.FTDA_QUIET = '1';
 
 const small: CustomEstimatorPreset = {

@@ -11,12 +11,13 @@ import path from 'node:path';
 import { initBackend } from '../../lib/runtime/backend.ts';
 import { scoreMatrix } from '../../lib/analysis/score-matrix.ts';
 import { centreColumns, FINAL_MODEL_PRESETS, runFinalModel, type FinalModelSummary } from '../../lib/experiments/final-model.ts';
+import { DATA, missingData } from '../helpers/data.ts';
 
 await initBackend({ backend: 'wasm' });
-process.env.FTDA_DATA_MIRROR ??= '/work/shared/data';
+const skip0 = await missingData(...DATA.adult);
 process.env.FTDA_QUIET = '1';
 
-test('quick preset: files, schema, epoch axis, SEM/CI, ranges, Δ = 0 at 0 epochs', async () => {
+test('quick preset: files, schema, epoch axis, SEM/CI, ranges, Δ = 0 at 0 epochs', { skip: skip0 }, async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ftda-fimo-'));
   const outDir = path.join(root, 'out');
   const s = await runFinalModel('quick', { outDir, cacheDir: path.join(root, 'cache') });

@@ -4,6 +4,8 @@
  * the first k columns of its unlimited twin; `cachedOnly` summarises existing cells without computing any.
  */
 import { test } from 'node:test';
+import { CorruptFileError, EmptyResultError } from '../../lib/runtime/errors.ts';
+import { onWarning } from '../../lib/runtime/log.ts';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,7 +15,6 @@ import { costBoundEstimators, MISMATCH_ESTIMATORS, MISMATCH_PRESETS, runOptimize
 import { relativeGains } from '../../lib/experiments/summary.ts';
 import type { FidelityResult } from '../../lib/experiments/fidelity.ts';
 
-process.env.FTDA_DATA_MIRROR ??= '/work/shared/data';
 process.env.FTDA_QUIET = '1';
 await initBackend({ backend: 'wasm' });
 
@@ -84,8 +85,10 @@ test('small grid: files, per-estimator query counts, first-k columns, paired gai
   assert.deepEqual(partial.rows[0].seeds, [0]);
   assert.ok(!fs.existsSync(path.join(cacheDir, 'scores')), 'cachedOnly computed scores');
   // `lrs` restricts a row's own grid: an LR outside it selects nothing (no AdamW run at the SGD control's LR).
-  const none = await runOptimizerMismatch('test-small', { outDir: out, cacheDir, lrs: [0.5] });
-  assert.equal(none.cells.length, 0);
+  // … and the summary on disk is not replaced by an empty one.
+  const before = fs.readFileSync(path.join(dir, 'summary.csv'), 'utf8');
+  await assert.rejects(runOptimizerMismatch('test-small', { outDir: out, cacheDir, lrs: [0.5] }), EmptyResultError);
+  assert.equal(fs.readFileSync(path.join(dir, 'summary.csv'), 'utf8'), before);
 });
 
 test('relativeGains pairs only the common query prefix of two estimators', () => {
@@ -117,5 +120,43 @@ test('paper preset: transformer rows first; on wasm it stops at once naming the 
   } finally {
     if (saved !== undefined) process.env.FTDA_GPT2_CHECKPOINT = saved;
     fs.rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('issue #17 (2): an edited or truncated score cache is set aside and recomputed, naming the file; a bad cell result under cachedOnly is an error naming it', async () => {
+  MISMATCH_PRESETS['test-cache'] = { grids: [{ setting: 'mlp', preset: 'quick', lrs: [1e-3], nScored: 8, nQueries: 4 }], seeds: [0], estimators: [{ label: 'TracIn', name: 'tracin' }, { label: 'AdamW-influence (exact)', name: 'adamw-influence', options: { curvature: 'exact' } }] };
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ftda-mismatch-cache-'));
+  const cacheDir = path.join(out, 'cache');
+  try {
+    const first = await runOptimizerMismatch('test-cache', { outDir: out, cacheDir });
+    const scores = path.join(cacheDir, 'scores');
+    const files = fs.readdirSync(scores).filter((f) => f.endsWith('.json')).sort();
+    const tracin = path.join(scores, files.find((f) => f.startsWith('tracin-'))!);
+    const adamw = path.join(scores, files.find((f) => f.startsWith('adamw-influence-'))!);
+    // Edited: every TracIn score replaced by its negative (the file still parses, Spearman would flip).
+    const j = JSON.parse(fs.readFileSync(tracin, 'utf8'));
+    j.scores.values = j.scores.values.map((v: number) => -v);
+    fs.writeFileSync(tracin, JSON.stringify(j));
+    // Truncated at 500 bytes (used to stop the run with a JSON position error naming no file).
+    fs.writeFileSync(adamw, fs.readFileSync(adamw, 'utf8').slice(0, 500));
+    const seen: string[] = [];
+    const stop = onWarning((m) => seen.push(m));
+    let again;
+    try {
+      again = await runOptimizerMismatch('test-cache', { outDir: out, cacheDir });
+    } finally {
+      stop();
+    }
+    const stats = (rows: typeof first.rows) => rows.map(({ seconds: _s, ...r }) => r);
+    assert.deepEqual(stats(again.rows), stats(first.rows), 'the same statistics as before the damage (wall times aside)');
+    assert.ok(seen.some((m) => m.includes(tracin)), seen.join(' | '));
+    assert.ok(seen.some((m) => m.includes(adamw)), seen.join(' | '));
+    // A damaged cell result under cachedOnly: an error naming the file and what to do.
+    const cell = path.join(out, 'test-cache', again.cells[0].dir, 'result.json');
+    fs.writeFileSync(cell, fs.readFileSync(cell, 'utf8').replace('"meanSpearman":', '"meanSpearman": 0.99, "x":'));
+    await assert.rejects(runOptimizerMismatch('test-cache', { outDir: out, cacheDir, cachedOnly: true }), (e: Error) => e instanceof CorruptFileError && e.message.includes(cell) && /without --cached-only/.test(e.message));
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+    delete MISMATCH_PRESETS['test-cache'];
   }
 });

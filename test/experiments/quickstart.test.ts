@@ -14,7 +14,6 @@ import { runFidelityCell } from '../../lib/experiments/fidelity.ts';
 import { groundTruth, prepareCell, QUICKSTART_ESTIMATORS, QUICKSTART_PRESETS, runQuickstart, scoreEstimator, type QuickstartPreset, type QuickstartSummary } from '../../lib/experiments/quickstart.ts';
 
 await initBackend({ backend: 'wasm' });
-process.env.FTDA_DATA_MIRROR ??= '/work/shared/data';
 process.env.FTDA_QUIET = '1';
 
 const small: QuickstartPreset = { cell: { setting: 'mlp', preset: 'quick', lr: 1e-3, seed: 0, nScored: 8, nQueries: 6 }, estimators: QUICKSTART_ESTIMATORS, scatterQueries: 2 };

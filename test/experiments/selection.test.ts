@@ -12,7 +12,6 @@ import { initBackend } from '../../lib/runtime/backend.ts';
 import { runSelection, SELECTION_PRESETS, splitValTest, summariseSelection, type SelectionRun } from '../../lib/experiments/selection.ts';
 import { teacherData } from '../train/fixtures/synth.ts';
 
-process.env.FTDA_DATA_MIRROR ??= '/work/shared/data';
 process.env.FTDA_QUIET = '1';
 await initBackend({ backend: 'wasm' });
 

@@ -15,6 +15,7 @@ import { tsloo, type TslooOptions } from '../../lib/groundtruth/tsloo.ts';
 import { queryLosses } from '../../lib/groundtruth/common.ts';
 import { MlpReplicas } from '../../lib/groundtruth/replicas.ts';
 import { adamwSetting, teacherData } from '../train/fixtures/synth.ts';
+import { onWarning } from '../../lib/runtime/log.ts';
 
 await initBackend({ backend: 'wasm' });
 
@@ -151,7 +152,7 @@ test('cache + resume: an interrupted computation resumes to the identical matrix
     assert.deepEqual(seen, [[0, 12], [4, 12]]);
     const sub = fs.readdirSync(dir);
     assert.equal(sub.length, 1);
-    assert.deepEqual(fs.readdirSync(path.join(dir, sub[0], 'groups')), ['000000.json']);
+    assert.deepEqual(fs.readdirSync(path.join(dir, sub[0], 'groups')), ['000000.json', '000000.json.sha256']);
     assert.ok(!fs.existsSync(path.join(dir, sub[0], 'result.json')));
 
     const resumed = await tsloo(opts({ replicas: 4, cacheDir: dir }));
@@ -276,4 +277,40 @@ test('bad inputs: clear errors', async () => {
   await assert.rejects(tsloo(opts({ method: 'fast' as never })), /method must be/);
   await assert.rejects(tsloo(opts({ replicas: 0 })), /replicas must be a positive integer/);
   await assert.rejects(tsloo(opts({ queries: { ...queries, n: 0, x: new Float32Array(0), y: new Int32Array(0) } })), /queries is empty/);
+});
+
+test('issue #17 (2): an edited result, a truncated group and a record-less file are never used: set aside, recomputed, named', async () => {
+  const ref = await tsloo(opts({ replicas: 4 }));
+  const dir = tmp();
+  try {
+    await tsloo(opts({ replicas: 4, cacheDir: dir }));
+    const entry = path.join(dir, fs.readdirSync(dir)[0]);
+    const result = path.join(entry, 'result.json');
+    // Edited: one score changed by hand (the file still parses).
+    const j = JSON.parse(fs.readFileSync(result, 'utf8'));
+    j.values[0] += 1;
+    fs.writeFileSync(result, JSON.stringify(j));
+    // Truncated: a group file cut in half (it no longer parses).
+    const group = path.join(entry, 'groups', '000001.json');
+    fs.writeFileSync(group, fs.readFileSync(group, 'utf8').slice(0, 500));
+    const seen: string[] = [];
+    const stop = onWarning((m) => seen.push(m));
+    let again;
+    try {
+      again = await tsloo(opts({ replicas: 4, cacheDir: dir }));
+    } finally {
+      stop();
+    }
+    assert.deepEqual(again.scores.values, ref.scores.values, 'the edited value is not used');
+    assert.equal(again.timing.runsTrainedNow, 4, 'only the damaged group is recomputed');
+    assert.ok(seen.some((m) => m.includes(result) && /does not match/.test(m)), seen.join(' | '));
+    assert.ok(seen.some((m) => m.includes(group)), seen.join(' | '));
+    assert.ok(fs.readdirSync(entry).some((f) => f.startsWith('result.json.corrupt-')), 'the edited file is kept aside');
+    // A file without its integrity record (torn write, or written by an older version) is not trusted either.
+    fs.rmSync(result + '.sha256');
+    const third = await tsloo(opts({ replicas: 4, cacheDir: dir }));
+    assert.deepEqual(third.scores.values, ref.scores.values);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

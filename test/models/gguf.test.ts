@@ -9,51 +9,7 @@ import { llama, type LlamaConfig } from '../../lib/models/llama.ts';
 
 await initBackend({ backend: 'wasm' });
 
-/** Minimal GGUF writer for tests (little-endian). */
-class Builder {
-  private parts: number[] = [];
-  u8(v: number) { this.parts.push(v & 0xff); return this; }
-  raw(b: ArrayLike<number>) { for (let i = 0; i < b.length; i++) this.parts.push(b[i]); return this; }
-  private dv(n: number, f: (d: DataView) => void) { const b = new Uint8Array(n); f(new DataView(b.buffer)); return this.raw(b); }
-  u16(v: number) { return this.dv(2, (d) => d.setUint16(0, v, true)); }
-  i16(v: number) { return this.dv(2, (d) => d.setInt16(0, v, true)); }
-  u32(v: number) { return this.dv(4, (d) => d.setUint32(0, v, true)); }
-  i32(v: number) { return this.dv(4, (d) => d.setInt32(0, v, true)); }
-  f32(v: number) { return this.dv(4, (d) => d.setFloat32(0, v, true)); }
-  f64(v: number) { return this.dv(8, (d) => d.setFloat64(0, v, true)); }
-  u64(v: number | bigint) { return this.dv(8, (d) => d.setBigUint64(0, BigInt(v), true)); }
-  i64(v: number | bigint) { return this.dv(8, (d) => d.setBigInt64(0, BigInt(v), true)); }
-  str(s: string) { const b = new TextEncoder().encode(s); return this.u64(b.length).raw(b); }
-  pad(al: number) { while (this.parts.length % al) this.parts.push(0); return this; }
-  get length() { return this.parts.length; }
-  bytes() { return new Uint8Array(this.parts); }
-}
-
-interface T { name: string; dims: number[]; type: number; data: Uint8Array }
-
-function buildGguf(kvs: ((b: Builder) => void)[], tensors: T[], alignment = 32, version = 3): Uint8Array {
-  const b = new Builder();
-  b.raw([0x47, 0x47, 0x55, 0x46]).u32(version).u64(tensors.length).u64(kvs.length);
-  for (const kv of kvs) kv(b);
-  let off = 0;
-  const offs: number[] = [];
-  for (const t of tensors) {
-    offs.push(off);
-    b.str(t.name).u32(t.dims.length);
-    for (const d of t.dims) b.u64(d);
-    b.u32(t.type).u64(off);
-    off = Math.ceil((off + t.data.length) / alignment) * alignment;
-  }
-  b.pad(alignment);
-  const start = b.length;
-  tensors.forEach((t, i) => {
-    while (b.length < start + offs[i]) b.u8(0);
-    b.raw(t.data);
-  });
-  return b.bytes();
-}
-
-const f32b = (a: number[] | Float32Array) => new Uint8Array(new Float32Array(a).buffer);
+import { buildGguf, f32b, type Builder, type T } from './fixtures/gguf-builder.ts';
 
 test('gguf: all metadata value types, alignment, F32 and F16 tensors', () => {
   const bytes = buildGguf([

@@ -4,21 +4,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { initBackend } from '../../lib/runtime/backend.ts';
 import { tf } from '../../lib/runtime/tf.ts';
 import { readGguf, ggufToLlama } from '../../lib/models/gguf.ts';
 import { llama, LLAMA_PRESETS } from '../../lib/models/llama.ts';
 import { SentencePieceTokenizer } from '../../lib/text/sentencepiece.ts';
+import { DATA, dataPath, missingData } from '../helpers/data.ts';
 
 await initBackend({ backend: 'wasm' });
 
-const DATA = process.env.FTDA_DATA_MIRROR ?? '/work/shared/data';
-const FILE = path.join(DATA, 'models/stories260K/stories260K.gguf');
+const skip = await missingData(...DATA.stories260k);
 const GOLDEN = [403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267, 337];
-const gguf = readGguf(FILE);
+const gguf = skip ? undefined! : readGguf(await dataPath(DATA.stories260k[0]));
 
-test('stories260K: GGUF header and config', () => {
+test('stories260K: GGUF header and config', { skip }, () => {
   assert.equal(gguf.version, 3);
   assert.equal(gguf.tensors.length, 48);
   assert.equal(gguf.dataOffset, 14176);
@@ -32,7 +31,7 @@ test('stories260K: GGUF header and config', () => {
   tf.dispose(Object.values(params));
 });
 
-test('stories260K: greedy decoding from BOS reproduces the golden ids', () => {
+test('stories260K: greedy decoding from BOS reproduces the golden ids', { skip }, () => {
   const { config, params } = ggufToLlama(gguf);
   const model = llama(config);
   const before = tf.memory().numTensors;
@@ -50,7 +49,7 @@ test('stories260K: greedy decoding from BOS reproduces the golden ids', () => {
   tf.dispose(Object.values(params));
 });
 
-test('stories260K tokenizer: decode golden ids, encode round trip', () => {
+test('stories260K tokenizer: decode golden ids, encode round trip', { skip }, () => {
   const tok = SentencePieceTokenizer.fromGguf(gguf);
   assert.equal(tok.size, 512);
   assert.equal(tok.bos, 1);
@@ -63,7 +62,7 @@ test('stories260K tokenizer: decode golden ids, encode round trip', () => {
   assert.equal(tok.decode(tok.encode(sentence)), sentence);
 });
 
-test('stories260K tokenizer: byte fallback for characters outside the vocabulary', () => {
+test('stories260K tokenizer: byte fallback for characters outside the vocabulary', { skip }, () => {
   const tok = SentencePieceTokenizer.fromGguf(gguf);
   const s = 'Lily saw a 🐱 and said "héllo"\nThe end.';
   const ids = tok.encode(s);

@@ -9,16 +9,18 @@ import { loadSetting, settingNames, settingPresets } from '../../lib/settings/in
 import { subset } from '../../lib/data/dataset.ts';
 import { train } from '../../lib/train/trainer.ts';
 import { getEstimator } from '../../lib/estimators/registry.ts';
+import { DATA, missingData } from '../helpers/data.ts';
 
-process.env.FTDA_DATA_MIRROR ??= '/work/shared/data';
 await initBackend({ backend: 'wasm' });
+const skip0 = await missingData(...DATA.fashion);
+const skip1 = await missingData(...DATA.cifar);
 
 test('registry: cnn, gpt2 and llama are registered with quick / full / paper', () => {
   for (const s of ['mlp', 'cnn', 'gpt2', 'llama']) assert.ok(settingNames().includes(s), s);
   for (const s of ['cnn', 'gpt2', 'llama']) assert.deepEqual([...settingPresets(s)], ['quick', 'full', 'paper']);
 });
 
-test('cnn quick: Fashion-MNIST subsets, small CNN, AdamW; a few steps train', async () => {
+test('cnn quick: Fashion-MNIST subsets, small CNN, AdamW; a few steps train', { skip: skip0 }, async () => {
   const s = await loadSetting('cnn', 'quick', { seed: 1, lr: 1e-3 });
   assert.equal(s.train.n, 320);
   assert.equal(s.test.n, 100);
@@ -47,7 +49,7 @@ test('cnn quick: Fashion-MNIST subsets, small CNN, AdamW; a few steps train', as
   assert.ok(Array.from(scores.values).some((v) => v !== 0), 'scores of samples in the first batch are not all zero');
 });
 
-test('cnn full: the CIFAR-10 subset 4000 / 1000 with channels [8, 16]', async () => {
+test('cnn full: the CIFAR-10 subset 4000 / 1000 with channels [8, 16]', { skip: skip1 }, async () => {
   const s = await loadSetting('cnn', 'full', { seed: 0 });
   assert.equal(s.train.n, 4000);
   assert.equal(s.test.n, 1000);

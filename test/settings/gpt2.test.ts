@@ -27,9 +27,11 @@ import { rngFor } from '../../lib/runtime/rng.ts';
 import { train } from '../../lib/train/trainer.ts';
 import { lrAt } from '../../lib/optim/schedule.ts';
 import { getEstimator } from '../../lib/estimators/registry.ts';
+import { DATA, missingData } from '../helpers/data.ts';
 
-process.env.FTDA_DATA_MIRROR ??= '/work/shared/data';
 await initBackend({ backend: 'wasm' });
+const skip0 = await missingData(...[...DATA.gpt2Tokenizer, ...DATA.wikitext]);
+const skip1 = await missingData(...[...DATA.gpt2Tokenizer, ...DATA.wikitext]);
 
 test('buildVocabMap: <|endoftext|> = 0, <unk> = 1, then ids by frequency (ties: smaller id first)', () => {
   const map = buildVocabMap([[7, 7, 7, 3, 3, 9, 9, 5], [GPT2_EOT, 5]], 5);
@@ -49,7 +51,7 @@ test('buildVocabMap: <|endoftext|> = 0, <unk> = 1, then ids by frequency (ties: 
   assert.notEqual(buildVocabMap([[3, 7]], 4).hash, buildVocabMap([[3, 7, 7]], 4).hash);
 });
 
-test('real GPT-2 ids round-trip through the compaction map (ids and text)', async () => {
+test('real GPT-2 ids round-trip through the compaction map (ids and text)', { skip: skip0 }, async () => {
   const text = (await loadText('wikitext2-valid')).slice(0, 4000);
   const ids = encodeGpt2(text);
   const map: VocabMap = buildVocabMap([ids], 4096);
@@ -70,7 +72,7 @@ test('splitWikitextArticles cuts at top-level headings only', () => {
   assert.deepEqual(splitWikitextArticles(t), [' \n = A = \n \n text a \n = = Sub = = \n more a ', ' = B = \n text b \n']);
 });
 
-test('gpt2 quick: pretraining (cached), blocks, a few attributed steps, finite AdamW-influence', async () => {
+test('gpt2 quick: pretraining (cached), blocks, a few attributed steps, finite AdamW-influence', { skip: skip1 }, async () => {
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftda-gpt2-'));
   try {
     let steps = 0;
