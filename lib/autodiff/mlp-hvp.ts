@@ -10,7 +10,7 @@
  * @module
  */
 import { tf } from '../runtime/tf.ts';
-import { crossEntropyRows, geluTanh } from '../models/nn.ts';
+import { crossEntropyRows, geluTanh, repeat } from '../models/nn.ts';
 import type { MlpConfig } from '../models/mlp.ts';
 import { numParams, type Batch, type Model, type Params } from '../models/types.ts';
 import { batchSize, resolveWeights, type LossOptions } from './batch.ts';
@@ -41,9 +41,9 @@ export function mlpHvpMany(model: Model, params: Params, batch: Batch, V: FlatVe
   const { w, D } = resolveWeights('mlpHvpMany', B, opts);
   const out = tf.tidy(() => {
     const x0 = batch.x.rank === 2 ? batch.x : tf.reshape(batch.x, [B, -1]);
-    const labels = tf.tile(tf.reshape(batch.y, [1, B]), [K, 1]); // [K, B]
+    const labels = repeat(tf.reshape(batch.y, [1, B]), K, 0); // [K, B]
     const wt = tf.reshape(tf.tensor1d(Float32Array.from(w)), [1, B]);
-    const stack = model.spec.map((s) => tf.tile(tf.expandDims(params[s.name], 0), [K, ...s.shape.map(() => 1)]));
+    const stack = model.spec.map((s) => repeat(tf.expandDims(params[s.name], 0), K, 0));
     let off = 0;
     const dirs = model.spec.map((s) => {
       const size = s.shape.reduce((a, b) => a * b, 1);

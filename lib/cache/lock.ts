@@ -69,6 +69,7 @@ function procStart(pid: number): string | null {
 
 /** True when the holder recorded in `info` is still running. */
 export function holderAlive(info: LockInfo): boolean {
+  if (info.pid < 0) return false;
   if (info.host !== os.hostname()) return true; // cannot tell: assume alive
   try {
     process.kill(info.pid, 0);
@@ -82,24 +83,26 @@ export function holderAlive(info: LockInfo): boolean {
 function readLock(file: string): LockInfo | undefined {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as LockInfo;
-  } catch {
-    return undefined; // vanished, or torn by a holder killed mid-write: handled as stale below
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // released meanwhile
+    // Unreadable content cannot come from tryAcquire (it links a complete file): treat it as a dead holder's.
+    return { pid: -1, host: os.hostname(), procStart: null, what: 'unreadable lock file', since: '?' };
   }
 }
 
+/** Creates the lock file with its content in one step (a hard link of a written temp file), or returns false. */
 function tryAcquire(file: string, what: string): boolean {
   const info: LockInfo = { pid: process.pid, host: os.hostname(), procStart: procStart(process.pid), what, since: new Date().toISOString() };
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, JSON.stringify(info));
   try {
-    const fd = fs.openSync(file, 'wx');
-    try {
-      fs.writeSync(fd, JSON.stringify(info));
-    } finally {
-      fs.closeSync(fd);
-    }
+    fs.linkSync(tmp, file); // atomic, and fails if the lock exists: no one ever reads a half-written lock
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw e;
+  } finally {
+    fs.rmSync(tmp, { force: true });
   }
 }
 
@@ -121,7 +124,8 @@ export async function acquireLock(target: string, what: string, o: LockOptions =
   for (;;) {
     if (tryAcquire(file, what)) break;
     const info = readLock(file);
-    if (!info || !holderAlive(info)) {
+    if (!info) continue; // released between our two calls: try again
+    if (!holderAlive(info)) {
       // Stale: remove it only if it is still the file we judged (another waiter may have replaced it).
       const again = readLock(file);
       if (JSON.stringify(again) === JSON.stringify(info)) {
@@ -130,7 +134,7 @@ export async function acquireLock(target: string, what: string, o: LockOptions =
         } catch {
           /* another waiter removed it first */
         }
-        if (info) log(`lock: taking over ${file} from process ${info.pid} (no longer running)`);
+        log(`lock: taking over ${file} from process ${info.pid} (no longer running)`);
       }
       continue;
     }

@@ -30,7 +30,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from '../runtime/tf.ts';
-import { runtimeInfo } from '../runtime/backend.ts';
+import { runtimeInfo, engineKey } from '../runtime/backend.ts';
 import { loadDataset } from '../data/registry.ts';
 import { selectSubset } from '../data/subsets.ts';
 import { subset, type Dataset } from '../data/dataset.ts';
@@ -286,7 +286,7 @@ export async function runAccCell(cell: AccCell, cacheDir = 'results/cache'): Pro
   const rt = runtimeInfo();
   const noise = cell.labelNoise ?? 0;
   // labelNoise 0 is omitted so that clean cells keep one key whether or not it was given.
-  const key = settingHash({ cell: { ...cell, labelNoise: noise || undefined }, backend: rt.backend, v: 1 }).slice(0, 24);
+  const key = settingHash({ cell: { ...cell, labelNoise: noise || undefined }, backend: engineKey(), v: 1 }).slice(0, 24);
   const file = path.join(cacheDir, 'acc-epochs', `${cell.spec.dataset}-E${cell.epochs}-seed${cell.seed}${noise ? `-noise${noise}` : ''}-${key}.json`);
   const hit = readCachedJson<AccCellResult>(file, 'ACC-epochs cell');
   if (hit) return hit;

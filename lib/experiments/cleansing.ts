@@ -25,7 +25,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { runtimeInfo } from '../runtime/backend.ts';
+import { runtimeInfo, engineKey } from '../runtime/backend.ts';
 import { loadDataset } from '../data/registry.ts';
 import { selectSubset } from '../data/subsets.ts';
 import { subset } from '../data/dataset.ts';
@@ -113,7 +113,7 @@ function log(msg: string): void {
 /** All retrains of one (label noise, seed), cached as one JSON file. */
 export async function cleansingCell(preset: CleansingPreset, spec: BinarySettingSpec, labelNoise: number, seed: number, cacheDir: string): Promise<CleansingPoint[]> {
   const { epochs, fractions, randomDraws, nEval } = preset;
-  const key = settingHash({ preset: { spec, epochs, fractions, randomDraws, nEval }, labelNoise, seed, backend: runtimeInfo().backend }).slice(0, 20);
+  const key = settingHash({ preset: { spec, epochs, fractions, randomDraws, nEval }, labelNoise, seed, backend: engineKey() }).slice(0, 20);
   const file = path.join(cacheDir, 'cleansing', `${spec.dataset}-noise${labelNoise}-seed${seed}-${key}.json`);
   const hit = readCachedJson<CleansingPoint[]>(file, 'cleansing retrains');
   if (hit) return hit;

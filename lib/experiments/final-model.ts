@@ -33,7 +33,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { runtimeInfo } from '../runtime/backend.ts';
+import { runtimeInfo, engineKey } from '../runtime/backend.ts';
 import { loadDataset } from '../data/registry.ts';
 import { selectSubset } from '../data/subsets.ts';
 import { subset, type Dataset } from '../data/dataset.ts';
@@ -186,7 +186,7 @@ export async function setupFinalModel(spec: FinalModelSpec): Promise<FinalModelS
   const a = evaluateFinal(model, trajectory, train_);
   const b = evaluateFinal(model, trajectory, test);
   const rt = runtimeInfo();
-  const key = settingHash({ spec: { ...spec, variants: undefined }, backend: rt.backend, theta: trajectory.manifest.runHash }).slice(0, 20);
+  const key = settingHash({ spec: { ...spec, variants: undefined }, backend: engineKey(), theta: trajectory.manifest.runHash }).slice(0, 20);
   return { spec, model, train: train_, queries, leftOut, trajectory, finalSetting, finalEval: { trainLoss: a.loss, trainAccuracy: a.accuracy, testLoss: b.loss, testAccuracy: b.accuracy }, key };
 }
 

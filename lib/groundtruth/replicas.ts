@@ -16,7 +16,7 @@
  * @module
  */
 import { tf } from '../runtime/tf.ts';
-import { crossEntropyRows, geluTanh } from '../models/nn.ts';
+import { crossEntropyRows, geluTanh, repeat } from '../models/nn.ts';
 import type { MlpConfig } from '../models/mlp.ts';
 import type { Model, Params } from '../models/types.ts';
 import { paramList, paramRecord, specOffsets } from '../models/params.ts';
@@ -83,8 +83,8 @@ export class MlpReplicas {
         const p = tf.tensor(flat.subarray(off[j], off[j + 1]), s.shape, 'float32');
         const layer = j >> 1;
         const isW = j % 2 === 0;
-        if (layer === 0) return isW ? tf.tile(p, [1, R]) : tf.tile(p, [R]);
-        return isW ? tf.tile(tf.expandDims(p, 0), [R, 1, 1]) : tf.tile(tf.reshape(p, [1, 1, s.shape[0]]), [R, 1, 1]);
+        if (layer === 0) return isW ? repeat(p, R, 1) : repeat(p, R, 0);
+        return isW ? repeat(tf.expandDims(p, 0), R, 0) : repeat(tf.reshape(p, [1, 1, s.shape[0]]), R, 0);
       })
     );
   }
@@ -108,7 +108,7 @@ export class MlpReplicas {
   private rowLosses(ps: tf.Tensor[], x: tf.Tensor, y: tf.Tensor): tf.Tensor1D {
     const N = x.shape[0];
     const K = this.sizes[this.L];
-    return crossEntropyRows(tf.reshape(this.logits(ps, x), [this.R * N, K]), tf.tile(tf.reshape(y, [-1]), [this.R]));
+    return crossEntropyRows(tf.reshape(this.logits(ps, x), [this.R * N, K]), repeat(tf.reshape(y, [-1]), this.R, 0));
   }
 
   /**

@@ -250,13 +250,33 @@ export function applyRope(x: tf.Tensor, cos: Float32Array, sin: Float32Array, st
     const x2 = tf.slice(x, [0, 0, 0, half], [B, n, T, half]);
     return tf.concat([tf.sub(tf.mul(x1, c), tf.mul(x2, s)), tf.add(tf.mul(x2, c), tf.mul(x1, s))], 3);
   }
-  const c = tf.tensor3d(cos, [T, half, 1]);
-  const s = tf.tensor3d(sin, [T, half, 1]);
-  const xr = tf.reshape(x, [B, n, T, half, 2]);
-  const x0 = tf.slice(xr, [0, 0, 0, 0, 0], [B, n, T, half, 1]);
-  const x1 = tf.slice(xr, [0, 0, 0, 0, 1], [B, n, T, half, 1]);
-  const y = tf.concat([tf.sub(tf.mul(x0, c), tf.mul(x1, s)), tf.add(tf.mul(x0, s), tf.mul(x1, c))], 4);
-  return tf.reshape(y, [B, n, T, hd]);
+  // Interleaved pairs (x₀, x₁) → (x₀c − x₁s, x₀s + x₁c), written as x⊙C + (x·P)⊙S with P the fixed pair swap
+  // (x·P)[2j] = −x[2j+1], (x·P)[2j+1] = x[2j]. Products with P's ±1/0 entries and the two-term sums are exact, so the
+  // values are the slice form's bit for bit; but wasm copies width-1 slices one float at a time, which made the
+  // slice form ~60 % of a Llama HVP (perf-2026-12.md §4), and this form's double backward is ~13× cheaper.
+  const { C, S, P } = interleavedRopeTables(cos, sin, T, hd);
+  const rows = tf.reshape(x, [B * n * T, hd]);
+  const swapped = tf.reshape(tf.matMul(rows, P), [B, n, T, hd]);
+  return tf.add(tf.mul(x, C), tf.mul(swapped, S));
+}
+
+/** C, S `[T, hd]` (each pair's cos / sin twice) and the pair-swap matrix P `[hd, hd]` of interleaved RoPE. */
+function interleavedRopeTables(cos: Float32Array, sin: Float32Array, T: number, hd: number): { C: tf.Tensor2D; S: tf.Tensor2D; P: tf.Tensor2D } {
+  const half = hd / 2;
+  const C = new Float32Array(T * hd);
+  const S = new Float32Array(T * hd);
+  for (let t = 0; t < T; t++) {
+    for (let j = 0; j < half; j++) {
+      C[t * hd + 2 * j] = C[t * hd + 2 * j + 1] = cos[t * half + j];
+      S[t * hd + 2 * j] = S[t * hd + 2 * j + 1] = sin[t * half + j];
+    }
+  }
+  const P = new Float32Array(hd * hd);
+  for (let j = 0; j < half; j++) {
+    P[(2 * j + 1) * hd + 2 * j] = -1; // (x·P)[2j] = −x[2j+1]
+    P[2 * j * hd + 2 * j + 1] = 1; // (x·P)[2j+1] = x[2j]
+  }
+  return { C: tf.tensor2d(C, [T, hd]), S: tf.tensor2d(S, [T, hd]), P: tf.tensor2d(P, [hd, hd]) };
 }
 
 /**

@@ -13,6 +13,8 @@
 import { tf } from './tf.ts';
 import { applyGradFixes, defaultFixesFor, GRADFIX_VERSION, type GradFix } from './gradfixes.ts';
 import { flagValue, getEnv, runtimeName, runtimeVersion } from './env.ts';
+import { blasStatus, loadBlas, type BlasInfo } from './blas.ts';
+import { installBlasMatMul } from './blas-kernels.ts';
 
 /** Backends a user can ask for. */
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -33,6 +35,13 @@ export interface RuntimeInfo {
   gradFixVersion: number;
   /** Why the preferred backends were skipped in `auto` mode. */
   skipped: string[];
+  /**
+   * The native GEMM behind the wasm backend's matrix products (blas.ts), or null when XNNPACK does them all
+   * (`FTDA_BLAS=off`, no OpenBLAS, or another backend). Part of the engine: it changes the last bits.
+   */
+  blas: BlasInfo | null;
+  /** Why `blas` is what it is. */
+  blasStatus: string;
 }
 
 let current: RuntimeInfo | undefined;
@@ -136,6 +145,13 @@ async function doInit(want: BackendChoice, fixes?: GradFix[]): Promise<RuntimeIn
   await tf.ready();
   const backend = tf.getBackend();
   const gradFixes = applyGradFixes(fixes ?? defaultFixesFor(backend));
+  let blas: BlasInfo | null = null;
+  let why = `not used by the ${backend} backend`;
+  if (backend === 'wasm') {
+    const b = await loadBlas();
+    if (b && installBlasMatMul(b)) blas = b.info;
+    why = blasStatus();
+  }
   current = {
     backend,
     backendPackage,
@@ -144,8 +160,19 @@ async function doInit(want: BackendChoice, fixes?: GradFix[]): Promise<RuntimeIn
     gradFixes,
     gradFixVersion: GRADFIX_VERSION,
     skipped,
+    blas,
+    blasStatus: why,
   };
   return current;
+}
+
+/**
+ * The engine in one short string for cache keys and messages: the backend, plus the native GEMM when one is in
+ * use (`wasm`, `wasm+openblas-0.3.21-SkylakeX`). Keys made before the GEMM existed stay valid for plain wasm.
+ */
+export function engineKey(): string {
+  const rt = runtimeInfo();
+  return rt.blas ? `${rt.backend}+${rt.blas.id}` : rt.backend;
 }
 
 async function stackVersions(): Promise<Record<string, string>> {

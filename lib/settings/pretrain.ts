@@ -20,7 +20,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from '../runtime/tf.ts';
-import { runtimeInfo } from '../runtime/backend.ts';
+import { runtimeInfo, engineKey } from '../runtime/backend.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { makeBatch } from '../data/batch.ts';
 import type { Model, Params } from '../models/types.ts';
@@ -112,7 +112,7 @@ export async function pretrain(spec: PretrainSpec, o: PretrainOptions = {}): Pro
     evalData: spec.evalData ? dataKey(spec.evalData) : null,
     evalEvery: spec.evalEvery ?? null,
     describe: spec.describe,
-    backend: runtimeInfo().backend,
+    backend: engineKey(),
   });
   const dir = path.join(o.cacheDir ?? 'results/cache', 'pretrain', `${spec.name}-${key.slice(0, 16)}`);
   const metaFile = path.join(dir, 'pretrain.json');

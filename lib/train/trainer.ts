@@ -151,7 +151,8 @@ export async function train(opts: TrainOptions): Promise<Trajectory> {
     weightsKey: opts.weightsKey ?? (opts.weights ? '<unnamed function>' : undefined),
     checkpointEvery: k,
     evalEvery: opts.evalEvery,
-    engine: { backend: runtime.backend, versions: runtime.versions, gradFixes: runtime.gradFixes, gradFixVersion: runtime.gradFixVersion },
+    // The native GEMM (when one is used) is part of the engine; absent otherwise, so earlier hashes stay valid.
+    engine: { backend: runtime.backend, versions: runtime.versions, gradFixes: runtime.gradFixes, gradFixVersion: runtime.gradFixVersion, blas: runtime.blas?.id },
   });
   const recordedSteps = recordedGrid(startStep, endStep, k, record === 'none' && !store);
   const header: Omit<TrajectoryManifest, 'endStep' | 'complete' | 'recordedSteps'> = {

@@ -65,7 +65,8 @@ test('gguf: wrong magic, unsupported version / tensor type, truncation → clear
   assert.throws(() => ggufTensor(g, 'blk.0.attn_q.weight'), /tensor 'blk\.0\.attn_q\.weight' has type Q4_0 \(id 2\); only F32, F16 and BF16 are supported/);
   const f = buildGguf([(b) => b.str('general.name').u32(8).str('t')], [{ name: 'w', dims: [8, 8], type: 0, data: f32b(new Float32Array(64)) }]);
   assert.throws(() => readGguf(f.subarray(0, f.length - 10)), /tensor 'w' \(F32 \[8,8\]\) ends at byte \d+, past the end of the \d+-byte file \(truncated\?\)/);
-  assert.throws(() => readGguf(f.subarray(0, 30)), /unexpected end of file reading metadata key #0/);
+  assert.throws(() => readGguf(f.subarray(0, 30)), /tensor count 1 at byte 8 cannot fit in the 14 bytes that follow/);
+  assert.throws(() => readGguf(f.subarray(0, 50)), /unexpected end of file reading metadata key #0|metadata/);
   assert.throws(() => readGguf(buildGguf([(b) => b.str('k').u32(13).u32(0)], [])), /metadata 'k': unknown metadata value type 13/);
   assert.throws(() => ggufToLlama(readGguf(f)), /general\.architecture is undefined, expected "llama"/);
 });
