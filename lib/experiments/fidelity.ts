@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { runtimeInfo } from '../runtime/backend.ts';
+import { runtimeInfo, engineScoped } from '../runtime/backend.ts';
 import { log } from '../runtime/log.ts';
 import { loadSetting } from '../settings/index.ts';
 import { selectSubset } from '../data/subsets.ts';
@@ -133,7 +133,7 @@ export async function runFidelityCell(cell: FidelityCell, paths: FidelityPaths =
   if (cell.nQueries > loaded.test.n) throw new Error(`fidelity: nQueries ${cell.nQueries} > test set size ${loaded.test.n}`);
   const queries = subset(loaded.test, Array.from({ length: cell.nQueries }, (_, i) => i), `${loaded.test.name}[:${cell.nQueries}]`);
   const scoredIds = selectSubset(loaded.train.n, cell.nScored, cell.seed, 'scored-train');
-  const describeHash = settingHash(describe).slice(0, 16);
+  const describeHash = settingHash(engineScoped(describe)).slice(0, 16);
 
   // Phase 1: the base trajectory (resumable store keyed by the full setting description).
   const t0 = performance.now();

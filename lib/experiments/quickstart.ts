@@ -17,7 +17,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runtimeInfo } from '../runtime/backend.ts';
+import { runtimeInfo, engineScoped } from '../runtime/backend.ts';
 import { loadSetting } from '../settings/index.ts';
 import type { LoadedSetting } from '../settings/mlp.ts';
 import { selectSubset } from '../data/subsets.ts';
@@ -83,7 +83,7 @@ export async function prepareCell(cell: AttributionCell, o: CacheOptions = {}): 
     model: loaded.model,
     data: loaded.train,
     setting: loaded.setting,
-    store: path.join(cacheDir, 'trajectories', `${cell.setting}-${settingHash(loaded.describe).slice(0, 16)}`),
+    store: path.join(cacheDir, 'trajectories', `${cell.setting}-${settingHash(engineScoped(loaded.describe)).slice(0, 16)}`),
   });
   const trainSeconds = (performance.now() - t0) / 1000;
   logger(o)(`[${cell.setting}/${cell.preset} lr ${cell.lr} seed ${cell.seed}] base run: ${trajectory.manifest.steps} steps, ${trainSeconds.toFixed(1)} s`);

@@ -34,7 +34,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { runtimeInfo } from '../runtime/backend.ts';
+import { runtimeInfo, engineScoped } from '../runtime/backend.ts';
 import { Rng } from '../runtime/rng.ts';
 import { loadSetting, settingNames, settingPresets } from '../settings/index.ts';
 import type { LoadedSetting } from '../settings/mlp.ts';
@@ -205,7 +205,7 @@ export async function prepareRun(o: { setting: string; preset: string; lr: numbe
   const setting: TrainSetting = T < full ? { ...loaded.setting, maxSteps: T } : loaded.setting;
   if (o.nQueries > loaded.test.n) throw new Error(`${o.setting}/${o.preset}: nQueries ${o.nQueries} > test set size ${loaded.test.n}`);
   const queries = subset(loaded.test, Array.from({ length: o.nQueries }, (_, i) => i), `${loaded.test.name}[:${o.nQueries}]`);
-  const key = T < full ? settingHash({ describe: loaded.describe, maxSteps: T }) : settingHash(loaded.describe);
+  const key = settingHash(engineScoped(T < full ? { describe: loaded.describe, maxSteps: T } : loaded.describe));
   const t0 = performance.now();
   const trajectory = await train({ model: loaded.model, data: loaded.train, setting, store: path.join(o.cacheDir, 'trajectories', `${o.setting}-${key.slice(0, 16)}`) });
   return { loaded, setting, T, trajectory, queries, trainSeconds: (performance.now() - t0) / 1000 };

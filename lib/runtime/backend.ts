@@ -192,3 +192,12 @@ export function runtimeInfo(): RuntimeInfo {
   if (!current) throw new Error('runtimeInfo(): call `await initBackend()` first');
   return current;
 }
+
+/**
+ * `obj` for hashing into a cache directory name, tagged with the engine when a native GEMM is in use, so runs of
+ * different engines get different directories (plain wasm keeps the names it always had).
+ */
+export function engineScoped<T>(obj: T): T | { scoped: T; engine: string } {
+  const rt = runtimeInfo();
+  return rt.blas ? { scoped: obj, engine: engineKey() } : obj;
+}
