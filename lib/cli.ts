@@ -17,7 +17,6 @@ import { cliArgs, flagValue } from './runtime/env.ts';
 import { tf } from './runtime/tf.ts';
 import { CacheMismatchError, exitCode, FtdaError, UsageError } from './runtime/errors.ts';
 import { checkIn, parseIndex, parseIndexList, parseNameList, parseNumber, parseNumberList } from './runtime/flags.ts';
-import { withLock } from './cache/lock.ts';
 import { type Dataset } from './data/dataset.ts';
 import { makeBatch } from './data/batch.ts';
 import type { Model, Params } from './models/types.ts';
@@ -452,10 +451,11 @@ async function experiment(args: string[]): Promise<void> {
   const [name, ...rest] = args;
   const known = ['quickstart', 'optimizer-mismatch', 'taylor-error', 'error-decomposition', 'selection', 'final-model', 'acc-epochs', 'cleansing', 'custom-estimator'];
   if (!name || !known.includes(name)) throw new UsageError(`experiment: unknown name '${name ?? ''}'; known: ${known.join(', ')}`);
-  // One run per results folder: a second identical command waits, then finds everything cached.
+  // Two runs at once (identical, or parts of one grid) are safe: every cache entry has its own lock, so a second
+  // process waits for an entry another one computes and reuses it; summaries are written under a short lock.
   const preset = flagValue('preset', rest) ?? 'quick';
   if (!/^[\w-]+$/.test(preset)) throw new UsageError(`unknown --preset '${preset}'`);
-  return withLock(path.join('results', name, preset), `experiment ${name} --preset ${preset}`, () => runExperiment(name, rest));
+  return runExperiment(name, rest);
 }
 
 async function runExperiment(name: string, rest: string[]): Promise<void> {

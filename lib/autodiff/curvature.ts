@@ -22,7 +22,7 @@ import { paramList, paramRecord } from '../models/params.ts';
 import { checkParams } from '../models/nn.ts';
 import { numParams, type Batch, type Model, type Params } from '../models/types.ts';
 import { batchSize, resolveWeights, type LossOptions } from './batch.ts';
-import { hvp } from './hvp.ts';
+import { mlpHvpHost, nativeMlpBlas, hvp } from './hvp.ts';
 import { perSampleGrads, type PerSampleMethod } from './persample.ts';
 import { gradsOf, requireSecondOrder } from './tape.ts';
 import { checkVector, dotLists, splitFlat, tidyFlat, type FlatVec } from './vec.ts';
@@ -138,6 +138,13 @@ export function ggnProduct(model: Model, params: Params, batch: Batch, v: FlatVe
   requireSecondOrder('ggnProduct');
   checkParams(model.spec, params, 'ggnProduct');
   checkVector('ggnProduct', 'v', v, numParams(model.spec));
+  const native = nativeMlpBlas(model); // plain MLP with a native GEMM: the host pass (mlp-native.ts)
+  if (native) return mlpHvpHost(native, model, params, batch, v, 1, opts, true);
+  return ggnProductGraph(model, params, batch, v, opts);
+}
+
+/** {@link ggnProduct} through the tfjs graph on any model and engine (the reference for the host pass). */
+export function ggnProductGraph(model: Model, params: Params, batch: Batch, v: FlatVec, opts: LossOptions = {}): Float32Array {
   return tidyFlat(() => {
     const spec = model.spec;
     const list = paramList(params, spec);

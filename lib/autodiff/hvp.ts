@@ -15,6 +15,12 @@ import { gradsOf, requireSecondOrder } from './tape.ts';
 import { checkVector, dotLists, splitFlat, tidyFlat, type FlatVec } from './vec.ts';
 import { isFastMlp } from './mlp-fast.ts';
 import { mlpHvpMany } from './mlp-hvp.ts';
+import { mlpHvpNative } from './mlp-native.ts';
+import { resolveWeights } from './batch.ts';
+import { flattenParams } from '../models/params.ts';
+import { runtimeInfo } from '../runtime/backend.ts';
+import { blas, type Blas } from '../runtime/blas.ts';
+import type { MlpConfig } from '../models/mlp.ts';
 
 /** Options of {@link hvp}: the loss weights w `[B]` and divisor D. */
 export type HvpOptions = LossOptions;
@@ -39,6 +45,10 @@ export function hvp(model: Model, params: Params, batch: Batch, v: FlatVec, opts
   requireSecondOrder('hvp');
   checkParams(model.spec, params, 'hvp');
   checkVector('hvp', 'v', v, numParams(model.spec));
+  // Plain MLPs with a native GEMM: the host R-operator, the same arithmetic as hvpMany's (so estimators that
+  // take products one at a time and those that batch them agree exactly).
+  const native = nativeMlp(model);
+  if (native) return mlpHvpHost(native, model, params, batch, v, 1, opts);
   return tidyFlat(() => hvpTensors(model, params, batch, v, opts, 'hvp'));
 }
 
@@ -56,6 +66,8 @@ export function hvpMany(model: Model, params: Params, batch: Batch, V: FlatVec, 
   checkParams(model.spec, params, 'hvpMany');
   const p = numParams(model.spec);
   const k = checkVector('hvpMany', 'V', V, p, true);
+  const native = nativeMlp(model);
+  if (native) return mlpHvpHost(native, model, params, batch, V, k, opts);
   const out = new Float32Array(k * p);
   if (isFastMlp(model)) {
     for (let j = 0; j < k; j += MLP_CHUNK) {
@@ -69,4 +81,38 @@ export function hvpMany(model: Model, params: Params, batch: Batch, V: FlatVec, 
     out.set(tidyFlat(() => hvpTensors(model, params, batch, vj, opts, 'hvpMany')), j * p);
   }
   return out;
+}
+
+/**
+ * The native GEMM when this MLP's HVPs run on the host (mlp-native.ts): a plain MLP and a wasm engine with a
+ * native GEMM in use (so the engine record says which arithmetic produced the numbers).
+ */
+function nativeMlp(model: Model): Blas | undefined {
+  if (!isFastMlp(model)) return undefined;
+  let rt;
+  try {
+    rt = runtimeInfo();
+  } catch {
+    return undefined;
+  }
+  return rt.blas ? blas() : undefined;
+}
+
+/**
+ * The native GEMM when this MLP's curvature products can run on the host (see {@link hvpMany}), else undefined.
+ */
+export function nativeMlpBlas(model: Model): Blas | undefined {
+  return nativeMlp(model);
+}
+
+/** {@link hvpMany} of a plain MLP by the host R-operator (one forward and backward for all K directions). */
+export function mlpHvpHost(b: Blas, model: Model, params: Params, batch: Batch, V: FlatVec, k: number, opts: HvpOptions, ggn = false): Float32Array {
+  const B = batch.y.shape[0];
+  const { w, D } = resolveWeights('hvpMany', B, opts);
+  const coef = new Float64Array(B);
+  for (let i = 0; i < B; i++) coef[i] = w[i] / D;
+  const theta = flattenParams(params, model.spec);
+  const x = batch.x.dataSync() as Float32Array;
+  const y = batch.y.dataSync() as Int32Array;
+  return mlpHvpNative(b, model.config as MlpConfig, theta, x, y, coef, V, k, { ggn });
 }

@@ -174,3 +174,36 @@ export async function withLock<T>(target: string, what: string, fn: () => Promis
     release();
   }
 }
+
+/**
+ * A short lock taken synchronously (spinning, for writes that last milliseconds): the same lock file and stale
+ * rules as {@link acquireLock}. Returns its release.
+ * @throws LockError after `timeoutMs` (default 60 s) of a live holder
+ */
+export function lockSync(target: string, what = 'writing results', timeoutMs = 60_000): () => void {
+  const key = path.resolve(target);
+  const file = key + '.lock';
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const t0 = Date.now();
+  for (;;) {
+    if (tryAcquire(file, what)) break;
+    const info = readLock(file);
+    if (info && !holderAlive(info)) {
+      try {
+        fs.unlinkSync(file);
+      } catch {
+        /* removed by another waiter */
+      }
+      continue;
+    }
+    if (Date.now() - t0 > timeoutMs) throw new LockError(`${target} has been locked by process ${info?.pid} for over ${timeoutMs / 1000} s`, file);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+  return () => {
+    try {
+      fs.unlinkSync(file);
+    } catch {
+      /* already gone */
+    }
+  };
+}

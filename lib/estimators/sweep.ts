@@ -18,12 +18,11 @@ import { disposeParams, unflattenParams } from '../models/params.ts';
 import { lossAndGrad, queryGrads } from '../autodiff/loss.ts';
 import { perSampleGrads } from '../autodiff/persample.ts';
 import { curvatureProduct, fisherFromGrads, type CurvatureKind } from '../autodiff/curvature.ts';
-import { hvpMany } from '../autodiff/hvp.ts';
+import { hvpMany, mlpHvpHost, nativeMlpBlas } from '../autodiff/hvp.ts';
 import {
-  adamwAdjoint,
-  adamwCoupling,
+  adamwCouplingAll,
   adamwDiagonals,
-  adamwTransition,
+  adamwTransitionAll,
   dot,
   sgdTransition,
   type AdamWAdjoint,
@@ -125,8 +124,12 @@ export async function trajectorySweep(task: AttributionTask, opts: SweepOptions)
   const Q = finalQueryGrads(task, opts.queryChunk);
   projectRows(Q, p, opts.mask);
   const keep = opts.mask ? maskIndicator(checkMask(where, opts.mask, p), p) : undefined;
+  // Adjoints of all queries in three flat [nq·p] float64 arrays (row q = query q), so each step is a few fused
+  // passes with no allocation; U[q] are views of row q for the per-query helpers.
+  const flat = { theta: Float64Array.from(Q), m: new Float64Array(nq * p), v: new Float64Array(nq * p) };
   const U: AdamWAdjoint[] = [];
-  for (let q = 0; q < nq; q++) U.push(adamwAdjoint(Q.subarray(q * p, (q + 1) * p)));
+  for (let q = 0; q < nq; q++) U.push({ theta: flat.theta.subarray(q * p, (q + 1) * p), m: flat.m.subarray(q * p, (q + 1) * p), v: flat.v.subarray(q * p, (q + 1) * p) });
+  const A = new Float32Array(nq * p); // the directions handed to the curvature product
 
   // Resume: the adjoints and partial scores after step `next + 1` (float64, so the rest is bit-identical).
   const ck = opts.checkpoint;
@@ -134,16 +137,16 @@ export async function trajectorySweep(task: AttributionTask, opts: SweepOptions)
   const slots = opts.dynamics === 'adamw' ? (['theta', 'm', 'v'] as const) : (['theta'] as const);
   if (ck) {
     const r = loadResume<{ next: number; p: number; nq: number; nRows: number }>(ck.file, ck.key);
-    if (r && r.header.p === p && r.header.nq === nq && r.header.nRows === out.nTrain && r.arrays.length === 1 + nq * slots.length) {
+    if (r && r.header.p === p && r.header.nq === nq && r.header.nRows === out.nTrain && r.arrays.length === 1 + slots.length) {
       tStart = r.header.next;
       out.values.set(r.arrays[0]);
-      U.forEach((u, q) => slots.forEach((k, j) => u[k].set(r.arrays[1 + q * slots.length + j])));
+      slots.forEach((k, j) => flat[k].set(r.arrays[1 + j]));
       opts.onProgress?.(T - 1 - tStart, T, 'steps');
     }
   }
   let lastSave = performance.now();
   const save = (next: number) => {
-    saveResume(ck!.file, { key: ck!.key, next, p, nq, nRows: out.nTrain }, [Float64Array.from(out.values), ...U.flatMap((u) => slots.map((k) => u[k]))]);
+    saveResume(ck!.file, { key: ck!.key, next, p, nq, nRows: out.nTrain }, [Float64Array.from(out.values), ...slots.map((k) => flat[k])]);
     lastSave = performance.now();
   };
 
@@ -168,9 +171,12 @@ export async function trajectorySweep(task: AttributionTask, opts: SweepOptions)
       }
       const Gbatch = opts.curvature === 'fisher' ? perSampleGrads(task.model, params, batch) : undefined;
       /** C v_q for all queries at once (exact HVPs are batched for MLPs in hvpMany). */
-      const curvAll = (Vs: Float64Array): ArrayLike<number> | null => {
+      const curvAll = (Vs: Float32Array | Float64Array): ArrayLike<number> | null => {
         if (opts.curvature === 'none') return null;
         if (opts.curvature === 'exact') return hvpMany(task.model, params, batch, Vs, lossOpts);
+        // Plain MLPs with a native GEMM: all queries' Gauss–Newton products in one host pass (mlp-native.ts).
+        const nb = opts.curvature === 'ggn' ? nativeMlpBlas(task.model) : undefined;
+        if (nb) return mlpHvpHost(nb, task.model, params, batch, Vs, nq, lossOpts, true);
         const out = new Float32Array(nq * p);
         for (let q = 0; q < nq; q++) {
           const v = Vs.subarray(q * p, (q + 1) * p);
@@ -190,30 +196,25 @@ export async function trajectorySweep(task: AttributionTask, opts: SweepOptions)
         if (!post.m || !post.v) throw new Error(`${where}: state ${t + 1} lacks AdamW moments (record 'full' states)`);
         const diag = ablatedDiagonals(adamwDiagonals(post.m, post.v, post.optStep, hp!, { biasCorrection: ablation !== 'no-bias-correction' }), ablation);
         const g = lossAndGrad(task.model, params, batch, lossOpts).grad;
-        const A = new Float64Array(nq * p);
+        const scores = adamwCouplingAll(flat, nq, g, diag, lr, hpLin!, A, here.length ? Gz! : null, here.length);
         for (let q = 0; q < nq; q++) {
-          const a = adamwCoupling(U[q], g, diag, lr, hpLin!);
-          A.set(a, q * p);
           here.forEach((r, k) => {
-            out.values[r.row * nq + q] -= dot(a, Gz!.subarray(k * p, (k + 1) * p)) / D;
+            out.values[r.row * nq + q] -= scores[q * here.length + k] / D;
           });
         }
         const HA = curvAll(A);
-        for (let q = 0; q < nq; q++) {
-          adamwTransition(U[q], row(q, HA), diag, lr, hpLin!);
-          // m and v updates are diagonal in θ, so projecting θ keeps all three on the mask.
-          if (keep) projectInPlace(U[q].theta, keep);
-        }
+        adamwTransitionAll(flat, nq, HA, diag, lr, hpLin!);
+        // m and v updates are diagonal in θ, so projecting θ keeps all three on the mask.
+        if (keep) for (let q = 0; q < nq; q++) projectInPlace(U[q].theta, keep);
       } else {
-        const Us = new Float64Array(nq * p);
         for (let q = 0; q < nq; q++) {
           const u = U[q].theta;
-          Us.set(u, q * p);
           here.forEach((r, k) => {
             out.values[r.row * nq + q] += (lr * dot(u, Gz!.subarray(k * p, (k + 1) * p))) / D;
           });
         }
-        const HU = curvAll(Us);
+        // The curvature product may keep views of its input: hand it a copy of the adjoints.
+        const HU = curvAll(Float64Array.from(flat.theta));
         for (let q = 0; q < nq; q++) {
           sgdTransition(U[q].theta, row(q, HU), lr, sgdWd);
           if (keep) projectInPlace(U[q].theta, keep);

@@ -102,6 +102,9 @@ export interface FidelityResult {
   scoredIds: number[];
   tsloo: { seconds: number; method: string; noise: unknown; complete: boolean; baseLossMean: number };
   trainSeconds: number;
+  /** Wall time of this call (a cached cell takes seconds) and the process's peak resident memory so far. */
+  wallSeconds?: number;
+  peakRssMB?: number;
   estimators: EstimatorOutcome[];
   runtime: ReturnType<typeof runtimeInfo>;
   createdAt: string;
@@ -117,6 +120,7 @@ export function cellDir(cell: FidelityCell, outDir = 'results/fidelity'): string
  * Runs (or resumes, or loads) one fidelity cell and writes `<outDir>/<setting>-<preset>/lr<lr>/seed<seed>/result.json`.
  */
 export async function runFidelityCell(cell: FidelityCell, paths: FidelityPaths = {}): Promise<FidelityResult> {
+  const tCell = performance.now();
   const cacheDir = paths.cacheDir ?? 'results/cache';
   const outDir = paths.outDir ?? 'results/fidelity';
   const loaded = await loadSetting(cell.setting, cell.preset, { seed: cell.seed, lr: cell.lr });
@@ -227,6 +231,8 @@ export async function runFidelityCell(cell: FidelityCell, paths: FidelityPaths =
       baseLossMean: gt.baseLosses.reduce((a, b) => a + b, 0) / gt.baseLosses.length,
     },
     trainSeconds,
+    wallSeconds: (performance.now() - tCell) / 1000,
+    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     estimators: outcomes,
     runtime: runtimeInfo(),
     createdAt: new Date().toISOString(),

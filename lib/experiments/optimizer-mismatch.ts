@@ -14,8 +14,8 @@
  * 2-core wasm machine: one HVP on a full batch takes 0.78 s (CNN, B 64; 0.25–0.33 s since the CNN gradient fixes
  * of 2026-11-23, bench/curvature.bench.ts), 2.5 s (GPT-2, 32 × 64 tokens) and 1.6 s (Llama, 8 × 64 tokens), so 64
  * queries over 24–63 steps was 55–77 min per estimator per cell (about 17 min for the CNN now). In those cells
- * TSLOO and the cheap estimators cover all 64 queries and the two exact sweeps score the first 16 (CNN) or
- * 8 (GPT-2, Llama) (`maxQueries`); their relative gain is paired on those queries. The GGN ablation is MLP-only in `full`. A GPU
+ * TSLOO and the cheap estimators cover all 64 queries and the two exact sweeps score the first 16 (`maxQueries`; 8 for
+ * GPT-2 and Llama before the engine of 2026-12); their relative gain is paired on those queries. The GGN ablation is MLP-only in `full`. A GPU
  * backend removes the reason for both cuts.
  *
  * **ACC-SGD-IE is not a column.** The MLP and CNN runs are one epoch, where ACC-SGD-IE equals SGD-influence
@@ -116,8 +116,8 @@ export const MISMATCH_PRESETS: Record<string, MismatchPreset> = {
       { setting: 'mlp', preset: 'full', lrs: [1e-3, 1e-4, 1e-5], nScored: 200, nQueries: 500, estimators: [...MISMATCH_ESTIMATORS, ...ablationEstimators(100)] },
       { setting: 'mlp', preset: 'full', lrs: [0.1], nScored: 200, nQueries: 500, optimizer: 'sgd', estimators: SGD_CONTROL_ESTIMATORS },
       { setting: 'cnn', preset: 'full', lrs: [1e-3, 1e-4], nScored: 100, nQueries: 64, estimators: costBoundEstimators(16) },
-      { setting: 'gpt2', preset: 'full', lrs: [1e-4, 5e-5, 1e-5], nScored: 50, nQueries: 64, estimators: costBoundEstimators(8) },
-      { setting: 'llama', preset: 'full', lrs: [1e-3, 1e-4], nScored: 50, nQueries: 64, estimators: costBoundEstimators(8) },
+      { setting: 'gpt2', preset: 'full', lrs: [1e-4, 5e-5, 1e-5], nScored: 50, nQueries: 64, estimators: costBoundEstimators(16) },
+      { setting: 'llama', preset: 'full', lrs: [1e-3, 1e-4], nScored: 50, nQueries: 64, estimators: costBoundEstimators(16) },
     ],
     seeds: [0, 1, 2],
     estimators: MISMATCH_ESTIMATORS,

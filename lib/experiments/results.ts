@@ -9,6 +9,7 @@ import path from 'node:path';
 import { writeAtomic } from '../cache/integrity.ts';
 import { toCsv } from './summary.ts';
 import { EmptyResultError } from '../runtime/errors.ts';
+import { lockSync } from '../cache/lock.ts';
 
 /**
  * Writes `files` into `outDir` (created if needed): names ending in `.json` get `JSON.stringify(value)`,
@@ -23,6 +24,16 @@ export function writeResultFiles(outDir: string, files: Record<string, unknown>)
     throw new EmptyResultError(`nothing to write: the selection matches no computed cell, so ${outDir} is left as it was (check --settings, --lrs, --seeds against the preset)`);
   }
   fs.mkdirSync(outDir, { recursive: true });
+  // Files of one summary are written together: two processes finishing at once do not interleave them.
+  const release = lockSync(outDir);
+  try {
+    writeAll(outDir, files);
+  } finally {
+    release();
+  }
+}
+
+function writeAll(outDir: string, files: Record<string, unknown>): void {
   for (const [name, value] of Object.entries(files)) {
     let text: string;
     if (name.endsWith('.json')) text = JSON.stringify(value, null, 1) + '\n';

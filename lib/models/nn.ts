@@ -5,14 +5,17 @@
  * @module
  */
 import { tf } from '../runtime/tf.ts';
+import { nativeTransposes } from '../runtime/blas-kernels.ts';
 import type { Rng } from '../runtime/rng.ts';
 import type { ParamSpec, Params } from './types.ts';
 
 /**
- * `a @ b` with optional transposes done explicitly: wasm's transposed GEMM path is ~10× slower.
+ * `a @ b` with optional transposes done explicitly: wasm's transposed GEMM path is ~10× slower (with a native
+ * GEMM installed the flags are passed through instead: there they are free).
  * Works for rank-2 and batched (rank ≥ 3) operands.
  */
 export function mm(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
+  if (nativeTransposes()) return tf.matMul(a, b, transposeA, transposeB); // free inside a native GEMM
   const t = (x: tf.Tensor) => {
     const perm = Array.from({ length: x.rank }, (_, i) => i);
     perm[x.rank - 2] = x.rank - 1;

@@ -119,6 +119,92 @@ export function adamwTransition(U: AdamWAdjoint, Ha: ArrayLike<number> | null, d
   }
 }
 
+/** Flat adjoints of n queries: three `[n·p]` arrays, row q = query q. */
+export interface AdamWAdjoints {
+  theta: Float64Array;
+  m: Float64Array;
+  v: Float64Array;
+}
+
+/**
+ * {@link adamwCoupling} of n queries in one pass, with the scores of the step's samples fused in: row q of
+ * `out` (float32, the curvature product's input) gets a_q, and `scores[q·nz + k]` = a_q · gz_k in float64.
+ * Same operations in the same order as the per-query functions, hence the same bits.
+ * @param Gz `[nz·p]` per-sample gradients of the step's scored samples (null when nz = 0)
+ * @returns scores `[n·nz]`
+ */
+export function adamwCouplingAll(U: AdamWAdjoints, n: number, g: ArrayLike<number>, diag: AdamWDiagonals, lr: number, hp: AdamWHyper, out: Float32Array, Gz: ArrayLike<number> | null, nz: number): Float64Array {
+  const p = g.length;
+  const cD = (-lr * (1 - hp.beta1)) / diag.bc1;
+  const cS = (2 * lr * (1 - hp.beta2)) / diag.bc2;
+  const cm = 1 - hp.beta1;
+  const cv = 2 * (1 - hp.beta2);
+  const { D, S } = diag;
+  // The per-coordinate factors are the same for every query: once per step.
+  const alpha = new Float64Array(p);
+  const gamma = new Float64Array(p);
+  for (let i = 0; i < p; i++) {
+    const gi = g[i];
+    alpha[i] = cD * D[i] + cS * S[i] * gi;
+    gamma[i] = cv * gi;
+  }
+  const scores = new Float64Array(n * nz);
+  const row = new Float64Array(p); // a_q in float64, for the scores
+  const { theta: ut, m: um, v: uv } = U;
+  // One running index over all n·p entries (no per-row offset arithmetic): V8 then drops the bounds checks,
+  // 3–4× faster than row-offset indexing on these sizes.
+  let e = 0;
+  for (let q = 0; q < n; q++) {
+    for (let i = 0; i < p; i++, e++) {
+      const a = alpha[i] * ut[e] + cm * um[e] + gamma[i] * uv[e];
+      row[i] = a;
+      out[e] = a;
+    }
+    for (let k = 0; k < nz; k++) {
+      const ko = k * p;
+      let acc = 0;
+      for (let i = 0; i < p; i++) acc += row[i] * Gz![ko + i];
+      scores[q * nz + k] = acc;
+    }
+  }
+  return scores;
+}
+
+/** {@link adamwTransition} of n flat adjoints in one pass; `Ha` `[n·p]` (null = no curvature). */
+export function adamwTransitionAll(U: AdamWAdjoints, n: number, Ha: ArrayLike<number> | null, diag: AdamWDiagonals, lr: number, hp: AdamWHyper): void {
+  const p = diag.D.length;
+  const decay = 1 - lr * hp.weightDecay;
+  const cmD = (-lr * hp.beta1) / diag.bc1;
+  const cvS = (lr * hp.beta2) / diag.bc2;
+  const mu = new Float64Array(p);
+  const nu = new Float64Array(p);
+  for (let i = 0; i < p; i++) {
+    mu[i] = cmD * diag.D[i];
+    nu[i] = cvS * diag.S[i];
+  }
+  const { theta: ut, m: um, v: uv } = U;
+  const b1 = hp.beta1;
+  const b2 = hp.beta2;
+  let e = 0;
+  for (let q = 0; q < n; q++) {
+    if (Ha) {
+      for (let i = 0; i < p; i++, e++) {
+        const t = ut[e];
+        um[e] = mu[i] * t + b1 * um[e];
+        uv[e] = nu[i] * t + b2 * uv[e];
+        ut[e] = decay * t + Ha[e];
+      }
+    } else {
+      for (let i = 0; i < p; i++, e++) {
+        const t = ut[e];
+        um[e] = mu[i] * t + b1 * um[e];
+        uv[e] = nu[i] * t + b2 * uv[e];
+        ut[e] = decay * t + 0;
+      }
+    }
+  }
+}
+
 /**
  * The forward "push" Z_push(z) = −R_t g_{t,z}: first-order change of (θ, m, v)_{t+1} when sample z's share
  * g_{t,z} is removed from the batch gradient of step t. Used by forward (train-side) formulations and tests.

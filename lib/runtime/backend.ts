@@ -14,7 +14,7 @@ import { tf } from './tf.ts';
 import { applyGradFixes, defaultFixesFor, GRADFIX_VERSION, type GradFix } from './gradfixes.ts';
 import { flagValue, getEnv, runtimeName, runtimeVersion } from './env.ts';
 import { blasStatus, loadBlas, type BlasInfo } from './blas.ts';
-import { installBlasMatMul } from './blas-kernels.ts';
+import { installBlasMatMul, installRunTranspose, NATIVE_KERNELS_VERSION } from './blas-kernels.ts';
 
 /** Backends a user can ask for. */
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -148,8 +148,9 @@ async function doInit(want: BackendChoice, fixes?: GradFix[]): Promise<RuntimeIn
   let blas: BlasInfo | null = null;
   let why = `not used by the ${backend} backend`;
   if (backend === 'wasm') {
+    installRunTranspose(); // a pure copy: the same bits with or without a native GEMM
     const b = await loadBlas();
-    if (b && installBlasMatMul(b)) blas = b.info;
+    if (b && installBlasMatMul(b)) blas = { ...b.info, id: `${b.info.id}+k${NATIVE_KERNELS_VERSION}` };
     why = blasStatus();
   }
   current = {

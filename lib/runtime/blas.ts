@@ -48,10 +48,10 @@ export interface BlasInfo {
 export interface Blas {
   info: BlasInfo;
   /**
-   * C ← op(A)·op(B), row-major; op(X) = Xᵀ when its flag is set. `a`, `b`, `c` are views whose first element is
-   * the matrix's first element (views into wasm memory work: nothing is copied).
+   * C ← op(A)·op(B) + β·C, row-major; op(X) = Xᵀ when its flag is set; β defaults to 0. `a`, `b`, `c` are views
+   * whose first element is the matrix's first element (views into wasm memory work: nothing is copied).
    */
-  sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, lda: number, b: Float32Array, ldb: number, c: Float32Array, ldc: number): void;
+  sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, lda: number, b: Float32Array, ldb: number, c: Float32Array, ldc: number, beta?: number): void;
 }
 
 /** Where Debian, Ubuntu and Fedora put OpenBLAS (the pthread build first; it is pinned to one thread anyway). */
@@ -92,6 +92,12 @@ export function coreTypeFromCpuFlags(cpuinfo?: string): string | undefined {
 }
 
 let loaded: Promise<Blas | undefined> | undefined;
+let ready: Blas | undefined;
+
+/** The loaded GEMM once {@link loadBlas} has resolved (synchronous access for host-side kernels), else undefined. */
+export function blas(): Blas | undefined {
+  return ready;
+}
 
 /**
  * Loads OpenBLAS once per process (see the module doc for `FTDA_BLAS`).
@@ -139,7 +145,8 @@ async function doLoad(): Promise<Blas | undefined> {
     const version = /OpenBLAS ([\d.]+)/.exec(config)?.[1] ?? 'unknown';
     const info: BlasInfo = { name: 'openblas', library: files[0], config, coreType, coreTypeFrom, threads: 1, ffi: b.ffi, id: `openblas-${version}-${coreType}` };
     status = `${info.id} (${info.ffi}, ${files[0]})`;
-    return { info, sgemm: b.sgemm };
+    ready = { info, sgemm: b.sgemm };
+    return ready;
   } catch (e) {
     if (want !== 'auto') throw new Error(`FTDA_BLAS=${want}: cannot load it (${(e as Error).message})`);
     status = `OpenBLAS found but not loadable (${(e as Error).message.split('\n')[0]})`;
@@ -171,7 +178,7 @@ async function openKoffi(file: string): Promise<RawBlas | undefined> {
   const core = lib.func('const char *openblas_get_corename()');
   return {
     ffi: `koffi ${koffi.version ?? ''}`.trim(),
-    sgemm: (tA, tB, m, n, k, a, lda, b, ldb, c, ldc) => gemm(ROW_MAJOR, tA ? TRANS : NO_TRANS, tB ? TRANS : NO_TRANS, m, n, k, 1, a, lda, b, ldb, 0, c, ldc),
+    sgemm: (tA, tB, m, n, k, a, lda, b, ldb, c, ldc, beta = 0) => gemm(ROW_MAJOR, tA ? TRANS : NO_TRANS, tB ? TRANS : NO_TRANS, m, n, k, 1, a, lda, b, ldb, beta, c, ldc),
     setThreads: (n) => setThreads(n),
     config: () => String(config()),
     coreName: () => String(core()),
@@ -189,7 +196,7 @@ function openDeno(deno: DenoFfi, file: string): RawBlas {
   const str = (p: unknown) => (p ? new deno.UnsafePointerView(p).getCString() : '');
   return {
     ffi: `deno ${deno.version.deno}`,
-    sgemm: (tA, tB, m, n, k, a, lda, b, ldb, c, ldc) => s.cblas_sgemm(ROW_MAJOR, tA ? TRANS : NO_TRANS, tB ? TRANS : NO_TRANS, m, n, k, 1, a, lda, b, ldb, 0, c, ldc),
+    sgemm: (tA, tB, m, n, k, a, lda, b, ldb, c, ldc, beta = 0) => s.cblas_sgemm(ROW_MAJOR, tA ? TRANS : NO_TRANS, tB ? TRANS : NO_TRANS, m, n, k, 1, a, lda, b, ldb, beta, c, ldc),
     setThreads: (n) => s.openblas_set_num_threads(n),
     config: () => str(s.openblas_get_config()),
     coreName: () => str(s.openblas_get_corename()),

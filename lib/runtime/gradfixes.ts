@@ -21,6 +21,7 @@
  * @module
  */
 import { tf } from './tf.ts';
+import { nativeTransposes } from './blas-kernels.ts';
 
 /** Names of every fix this module knows, in application order. */
 export const ALL_FIXES = [
@@ -313,7 +314,9 @@ function fixOpConvGather(): void {
             const rows = x.shape[0];
             const inner = x.size / rows;
             const oh = tf.oneHot(tf.reshape(indices, [n]).toInt(), rows);
-            const g = tf.matMul(tf.transpose(oh), tf.reshape(dy as tf.Tensor, [n, inner]));
+            const dy2 = tf.reshape(dy as tf.Tensor, [n, inner]);
+            // With a native GEMM the transpose is a flag (free); XNNPACK needs it materialised.
+            const g = nativeTransposes() ? tf.matMul(oh, dy2, true, false) : tf.matMul(tf.transpose(oh), dy2);
             return tf.reshape(g, x.shape);
           }),
         indices: () => indices,
@@ -356,7 +359,14 @@ function fixMatMulTranspose(): void {
       const T = swapLast;
       let ga: () => tf.Tensor;
       let gb: () => tf.Tensor;
-      if (!transposeA && !transposeB) {
+      if (nativeTransposes()) {
+        // A native GEMM reads transposed operands in place: the flags cost nothing there.
+        const m = (x: tf.Tensor, y: tf.Tensor, tx: boolean, ty: boolean) => () => tf.matMul(x, y, tx, ty);
+        if (!transposeA && !transposeB) [ga, gb] = [m(g, b, false, true), m(a, g, true, false)];
+        else if (!transposeA && transposeB) [ga, gb] = [m(g, b, false, false), m(g, a, true, false)];
+        else if (transposeA && !transposeB) [ga, gb] = [m(b, g, false, true), m(a, g, false, false)];
+        else [ga, gb] = [m(b, g, true, true), m(g, a, true, true)];
+      } else if (!transposeA && !transposeB) {
         ga = () => tf.matMul(g, T(b));
         gb = () => tf.matMul(T(a), g);
       } else if (!transposeA && transposeB) {

@@ -101,7 +101,7 @@ export function hvpSuite(backend: string, opts: { weighted?: boolean } = {}): vo
       assert.equal(tensorDelta(() => fdHvp(c.model, c.params, c.batch, V.subarray(0, c.p))), 0);
       for (let j = 0; j < 3; j++) {
         const one = hvp(c.model, c.params, c.batch, V.subarray(j * c.p, (j + 1) * c.p));
-        assert.ok(relErr(many.subarray(j * c.p, (j + 1) * c.p), one) < 1e-7);
+        assert.ok(relErr(many.subarray(j * c.p, (j + 1) * c.p), one) < 1e-7, `direction ${j}: ${relErr(many.subarray(j * c.p, (j + 1) * c.p), one)}`);
       }
       assert.throws(() => hvp(c.model, c.params, c.batch, new Float32Array(c.p + 1)), /'v' has length \d+, expected p = \d+/);
       assert.throws(() => hvpMany(c.model, c.params, c.batch, new Float32Array(c.p + 1)), /multiple of p/);
