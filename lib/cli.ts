@@ -17,6 +17,8 @@ import { cliArgs, flagValue } from './runtime/env.ts';
 import { tf } from './runtime/tf.ts';
 import { CacheMismatchError, exitCode, FtdaError, UsageError } from './runtime/errors.ts';
 import { checkIn, parseIndex, parseIndexList, parseNameList, parseNumber, parseNumberList } from './runtime/flags.ts';
+import { findings, getFinding } from './findings/registry.ts';
+import type { AnyFinding, ListFlag, RunOptions } from './findings/types.ts';
 import { type Dataset } from './data/dataset.ts';
 import { makeBatch } from './data/batch.ts';
 import type { Model, Params } from './models/types.ts';
@@ -40,7 +42,7 @@ export interface DemoOptions {
 
 const DEMO_FLAGS = ['preset', 'seed', 'lr', 'backend', 'out'] as const;
 
-const HELP = `faithful-tda — how faithful is trajectory-based training-data attribution?
+const HELP = () => `faithful-tda — how faithful is trajectory-based training-data attribution?
 
 usage: tsx lib/cli.ts <command> [flags]        (or: deno run -A lib/cli.ts <command> [flags])
 
@@ -53,22 +55,25 @@ commands:
             --out DIR                  output folder (default results/demo/<preset>-seed<seed>-lr<lr>): trajectory/ + summary.json
           an interrupted run resumes from <out>/trajectory; a finished one is reused.
   experiment NAME   run a finding's experiment and write its result files under results/NAME/<preset>/
-            names: optimizer-mismatch (also takes --settings mlp,cnn and --cached-only: summarise the cells
-                   already computed, compute nothing), selection (selection also takes --settings mlp,cnn and --budgets 0.5,0.8),
-                   final-model, acc-epochs, cleansing (these take --preset, --seeds, --datasets adult,mnist and
-                   --budget SECONDS: no new cached cell after that; rerun to resume),
-                   taylor-error (also takes --steps 10,25), error-decomposition (both also take --settings and
-                   --cached-only; --settings limits what is computed, the summary covers every cell on disk),
-                   quickstart, custom-estimator (notebooks 00 and 07: --preset, --backend only)
-            --preset quick|full|paper   (default quick; paper: optimizer-mismatch, GPU backend + checkpoints for gpt2/llama)
-            --lrs 1e-3,1e-4             restrict the preset's learning rates
-            --seeds 0,1,2               restrict the preset's seeds
-            --backend ${BACKEND_CHOICES.join('|')}
-          every phase (trajectory, TSLOO, estimator scores) is cached under results/cache and resumable.
+${experimentHelp()}
+            list flags are comma-separated, checked against the preset's grid (a duplicate or unknown value is an
+            error); --cached-only summarises the cells already computed and computes nothing; --budget SECONDS
+            starts no new cached cell after that (rerun to resume). Every phase (trajectory, TSLOO, estimator
+            scores) is cached under results/cache and resumable; two runs at once share the work.
   help    print this message
 
-environment: FTDA_BACKEND, FTDA_DATA_MIRROR, FTDA_DATA_DIR, FTDA_OFFLINE (see README.md).
+environment: FTDA_BACKEND, FTDA_BLAS, FTDA_DATA_MIRROR, FTDA_DATA_DIR, FTDA_RESULTS_DIR, FTDA_OFFLINE (see README.md).
 `;
+
+/** One help line per registered finding: its id, presets and flags. */
+function experimentHelp(): string {
+  return findings()
+    .map((f) => {
+      const flags = [...f.flags.lists.map((l) => (l === 'seeds' && f.flags.seedCount ? '--seeds N' : `--${l}`)), ...(f.flags.seedCount && !f.flags.lists.includes('seeds') ? ['--seeds N'] : []), ...(f.flags.cachedOnly ? ['--cached-only'] : []), ...(f.flags.budget ? ['--budget S'] : [])];
+      return `            ${f.id.padEnd(20)} ${f.title}\n${' '.repeat(33)}--preset ${f.presets().join('|')}${flags.length ? ' ' + flags.join(' ') : ''}`;
+    })
+    .join('\n');
+}
 
 /**
  * Parses `--name value` / `--name=value` flags, accepting only `known` names.
@@ -283,226 +288,73 @@ export async function demo(opts: DemoOptions): Promise<Record<string, unknown>> 
   return summary;
 }
 
-/** The values a preset's grid allows for each list flag (absent: the flag is not restricted here). */
-interface Grid {
-  settings?: string[];
-  lrs?: number[];
-  seeds?: number[];
-  steps?: number[];
-  budgets?: number[];
-  datasets?: string[];
-}
-
 /** Parsed and checked list flags of an experiment. */
-interface Selection {
-  settings?: string[];
-  lrs?: number[];
-  seeds?: number[];
-  steps?: number[];
-  budgets?: number[];
-  datasets?: string[];
-}
+type Selection = Pick<RunOptions, ListFlag>;
 
 /**
- * Parses the list flags in `f` strictly and checks each value against the preset's grid: a duplicate, an empty
+ * Parses a finding's list flags strictly and checks each value against the preset's grid: a duplicate, an empty
  * item or a value outside the grid is a usage error (so no selection can silently come out empty).
  */
-function selection(f: Record<string, string>, grid: Grid, where: string): Selection {
+function selection(f: Record<string, string>, finding: AnyFinding, preset: string): Selection {
+  const where = `the ${finding.id} preset '${preset}'`;
   const out: Selection = {};
-  const names = (k: 'settings' | 'datasets') => {
-    if (f[k] === undefined) return;
-    const v = parseNameList(k, f[k]);
-    if (grid[k]) checkIn(k, v, grid[k]!, where);
-    out[k] = v;
-  };
-  const nums = (k: 'lrs' | 'steps' | 'budgets', int = false) => {
-    if (f[k] === undefined) return;
-    const v = int ? parseIndexList(k, f[k]) : parseNumberList(k, f[k]);
-    if (grid[k]) checkIn(k, v, grid[k]!, where);
-    out[k] = v;
-  };
-  names('settings');
-  names('datasets');
-  nums('lrs');
-  nums('steps', true);
-  nums('budgets');
-  if (f.seeds !== undefined) {
-    const v = parseIndexList('seeds', f.seeds);
-    if (grid.seeds) checkIn('seeds', v, grid.seeds, where);
-    out.seeds = v;
+  const lists = finding.flags.lists;
+  // Settings first: the LRs and steps a row allows depend on the settings chosen.
+  if (f.settings !== undefined) {
+    out.settings = parseNameList('settings', f.settings);
+    const all = finding.grid(preset).settings;
+    if (all) checkIn('settings', out.settings, all, where);
+  }
+  const grid = finding.grid(preset, out.settings);
+  for (const k of lists) {
+    if (k === 'settings' || f[k] === undefined) continue;
+    if (k === 'seeds' && finding.flags.seedCount) continue;
+    const v = k === 'datasets' ? parseNameList(k, f[k]) : k === 'seeds' || k === 'steps' ? parseIndexList(k, f[k]) : parseNumberList(k, f[k]);
+    const allowed = grid[k] as (string | number)[] | undefined;
+    if (allowed) checkIn(k, v as (string | number)[], allowed, where);
+    (out as Record<string, unknown>)[k] = v;
   }
   return out;
 }
 
-/** {@link selection} for a preset of setting rows (`grids`, each with `lrs` and maybe `steps`) and `seeds`. */
-function gridSelection(f: Record<string, string>, p: { grids: { setting: string; lrs: number[]; steps?: number[] }[]; seeds: number[] }, where: string): Selection {
-  const all = rowsUnion(p.grids, (g) => [g.setting]);
-  const settings = f.settings === undefined ? undefined : selection({ settings: f.settings }, { settings: all }, where).settings;
-  return selection(f, { settings: all, lrs: rowsUnion(p.grids, (g) => g.lrs, settings), steps: rowsUnion(p.grids, (g) => g.steps, settings), seeds: p.seeds }, where);
+/** The flags `experiment <id>` accepts for a finding. */
+function experimentFlags(finding: AnyFinding): { known: string[]; switches: string[] } {
+  const known = ['preset', 'backend', ...finding.flags.lists];
+  if (finding.flags.seedCount && !known.includes('seeds')) known.push('seeds');
+  if (finding.flags.budget) known.push('budget');
+  const switches = finding.flags.cachedOnly ? ['cached-only'] : [];
+  return { known: [...known, ...switches], switches };
 }
 
-/** Union of a preset's row values, for the rows of the chosen settings. */
-function rowsUnion<R extends { setting: string }>(rows: R[], pick: (r: R) => readonly (number | string)[] | undefined, settings?: string[]): never[] {
-  return [...new Set(rows.filter((r) => !settings || settings.includes(r.setting)).flatMap((r) => [...(pick(r) ?? [])]))] as never[];
-}
-
-/** `experiment selection`: K-step look-ahead data selection (flags as the other experiments, plus --settings, --budgets). */
-async function selectionExperiment(args: string[]): Promise<void> {
-  const f = parseFlags(args, ['preset', 'lrs', 'seeds', 'backend', 'settings', 'budgets'] as const);
-  if (f.backend !== undefined && !BACKEND_CHOICES.includes(f.backend as BackendChoice)) {
-    throw new UsageError(`unknown --backend '${f.backend}'; choose one of ${BACKEND_CHOICES.join(', ')}`);
-  }
-  const { runSelection, SELECTION_PRESETS } = await import('./experiments/selection.ts');
-  const preset = f.preset ?? 'quick';
-  if (!SELECTION_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(SELECTION_PRESETS).join(', ')}`);
-  const p = SELECTION_PRESETS[preset];
-  const settings = f.settings === undefined ? undefined : selection({ settings: f.settings }, { settings: rowsUnion(p.grids, (g) => [g.setting]) }, `the selection preset '${preset}'`).settings;
-  const sel = selection(f, {
-    settings: rowsUnion(p.grids, (g) => [g.setting]),
-    lrs: rowsUnion(p.grids, (g) => g.lrs, settings),
-    seeds: p.seeds,
-    budgets: [...new Set([...p.budgets, ...rowsUnion(p.grids, (g) => g.budgets, settings)])],
-  }, `the selection preset '${preset}'`);
-  await initBackend({ backend: f.backend as BackendChoice | undefined });
-  const s = await runSelection(preset, { lrs: sel.lrs, seeds: sel.seeds, budgets: sel.budgets, settings: sel.settings });
-  for (const r of s.rows) {
-    console.log(`${r.setting}/${r.preset} lr ${r.lr} budget ${r.budget} ${r.method.padEnd(14)} ${String(r.K).padEnd(7)} test loss ${r.testLoss.toFixed(4)} ± ${r.testLossStd.toFixed(4)} acc ${r.testAcc.toFixed(4)} (seeds ${r.seeds.join(',')})` +
-      (r.baseline ? `  vs ${r.baseline}: Δloss ${r.dTestLoss.toFixed(4)} [${r.dTestLossLo.toFixed(4)}, ${r.dTestLossHi.toFixed(4)}]` : ''));
-  }
-  for (const b of s.bestK) console.log(`best K (${b.family}) ${b.setting} lr ${b.lr} budget ${b.budget}: ${b.bestK} (test loss ${b.bestTestLoss.toFixed(4)}; offline ${b.offlineTestLoss.toFixed(4)}, Δ ${b.dVsOffline.toFixed(4)} [${b.dVsOfflineLo.toFixed(4)}, ${b.dVsOfflineHi.toFixed(4)}]); by K: ${b.byK}`);
-  for (const x of s.skipped) console.log(`skipped: ${x}`);
-}
-
-/**
- * `experiment final-model | acc-epochs | cleansing` (the neighbour papers' findings): flags --preset, --seeds,
- * --datasets (final-model, acc-epochs), --budget SECONDS (start no new cached cell after that; rerun resumes).
- */
-async function neighbourExperiment(name: 'final-model' | 'acc-epochs' | 'cleansing', args: string[]): Promise<void> {
-  const f = parseFlags(args, ['preset', 'seeds', 'datasets', 'budget', 'backend'] as const);
-  if (f.backend !== undefined && !BACKEND_CHOICES.includes(f.backend as BackendChoice)) {
-    throw new UsageError(`unknown --backend '${f.backend}'; choose one of ${BACKEND_CHOICES.join(', ')}`);
-  }
-  const preset = f.preset ?? 'quick';
-  const datasets = f.datasets === undefined ? undefined : parseNameList('datasets', f.datasets);
-  const budgetSeconds = f.budget === undefined ? undefined : parseNumber('budget', f.budget);
-  if (budgetSeconds !== undefined && !(budgetSeconds > 0)) throw new UsageError(`--budget must be a positive number of seconds, got '${f.budget}'`);
-  const where = `the ${name} preset '${preset}'`;
-  const fmt = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : x.toFixed(4));
-  if (name === 'final-model') {
-    const { runFinalModel, FINAL_MODEL_PRESETS } = await import('./experiments/final-model.ts');
-    if (!FINAL_MODEL_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(FINAL_MODEL_PRESETS).join(', ')}`);
-    const p = FINAL_MODEL_PRESETS[preset];
-    if (datasets) checkIn('datasets', datasets, p.specs.map((x) => x.dataset), where);
-    // Here --seeds is one number: how many further-training seeds (the preset's count at most).
-    const count = f.seeds === undefined ? undefined : parseIndex('seeds', f.seeds);
-    if (count !== undefined && !(count >= 1 && count <= p.seeds)) throw new UsageError(`--seeds: final-model takes one number, the count of further-training seeds, 1 to ${p.seeds} in ${where}; got '${f.seeds}'`);
-    await initBackend({ backend: f.backend as BackendChoice | undefined });
-    const s = await runFinalModel(preset, { seeds: count, datasets, budgetSeconds });
-    for (const r of s.rows) console.log(`${r.dataset}/${r.variant} epoch ${r.epoch} ${r.method.padEnd(27)} ${r.metric.padEnd(8)} ${fmt(r.mean)} ± ${fmt(r.sem)} (SEM, ${r.nQueries} queries, ${r.seeds} seeds)`);
-    console.log(`complete: ${s.complete}; seeds used: ${JSON.stringify(s.seedsUsed)}; max |Δ| at 0 epochs: ${s.epoch0MaxAbs}`);
-  } else if (name === 'acc-epochs') {
-    const { runAccEpochs, ACC_EPOCHS_PRESETS } = await import('./experiments/acc-epochs.ts');
-    if (!ACC_EPOCHS_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(ACC_EPOCHS_PRESETS).join(', ')}`);
-    const p = ACC_EPOCHS_PRESETS[preset];
-    const sel = selection(f, { seeds: p.seeds, datasets: p.specs.map((x) => x.dataset) }, where);
-    await initBackend({ backend: f.backend as BackendChoice | undefined });
-    const s = await runAccEpochs(preset, { seeds: sel.seeds, datasets: sel.datasets, budgetSeconds });
-    for (const r of s.rows) console.log(`${r.dataset} E=${r.epochs} ${r.estimator.padEnd(10)} ${r.metric.padEnd(11)} ${fmt(r.mean)} ± ${fmt(r.std)} (std, seeds ${r.seeds.join(',')})`);
-    console.log(`complete: ${s.complete}${s.missing.length ? `; missing ${s.missing.length} cells` : ''}`);
-  } else {
-    const { runCleansing, CLEANSING_PRESETS } = await import('./experiments/cleansing.ts');
-    if (!CLEANSING_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(CLEANSING_PRESETS).join(', ')}`);
-    const p = CLEANSING_PRESETS[preset];
-    const sel = selection(f, { seeds: p.seeds, datasets: p.specs.map((x) => x.dataset) }, where);
-    await initBackend({ backend: f.backend as BackendChoice | undefined });
-    const s = await runCleansing(preset, { seeds: sel.seeds, datasets: sel.datasets, budgetSeconds });
-    for (const r of s.rows) console.log(`${r.dataset} noise ${r.labelNoise} k ${String(r.k).padStart(3)} ${r.method.padEnd(14)} test loss ${fmt(r.testLossMean)} (Δ vs none ${fmt(r.testLossDeltaMean)} ± ${fmt(r.testLossDeltaStd)}) error ${fmt(r.testErrorMean)} (Δ ${fmt(r.testErrorDeltaMean)} ± ${fmt(r.testErrorDeltaStd)})`);
-    console.log(`complete: ${s.complete}${s.missing.length ? `; missing ${s.missing.length} cells` : ''}`);
-  }
-}
-
-/** `experiment quickstart | custom-estimator` (notebooks 00 and 07): flags --preset, --backend. */
-async function notebookExperiment(name: 'quickstart' | 'custom-estimator', args: string[]): Promise<void> {
-  const f = parseFlags(args, ['preset', 'backend'] as const);
-  if (f.backend !== undefined && !BACKEND_CHOICES.includes(f.backend as BackendChoice)) {
-    throw new UsageError(`unknown --backend '${f.backend}'; choose one of ${BACKEND_CHOICES.join(', ')}`);
-  }
-  const preset = f.preset ?? 'quick';
-  const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : 'n/a');
-  if (name === 'quickstart') {
-    const { runQuickstart, QUICKSTART_PRESETS } = await import('./experiments/quickstart.ts');
-    if (!QUICKSTART_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(QUICKSTART_PRESETS).join(', ')}`);
-    await initBackend({ backend: f.backend as BackendChoice | undefined });
-    const s = await runQuickstart(preset);
-    for (const r of s.rows) console.log(`${r.setting}/${r.preset} lr ${r.lr} ${r.estimator.padEnd(26)} ${r.metric.padEnd(8)} ${fmt(r.mean)} [${fmt(r.lo)}, ${fmt(r.hi)}] over ${r.n} queries`);
-    console.log(`quickstart: ${s.seconds.toFixed(1)} s`);
-  } else {
-    const { runCustomEstimator, CUSTOM_ESTIMATOR_PRESETS } = await import('./experiments/custom-estimator.ts');
-    if (!CUSTOM_ESTIMATOR_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(CUSTOM_ESTIMATOR_PRESETS).join(', ')}`);
-    await initBackend({ backend: f.backend as BackendChoice | undefined });
-    const s = await runCustomEstimator(preset);
-    for (const r of s.rows) console.log(`${r.kind.padEnd(8)} ${r.estimator.padEnd(26)} ${r.metric.padEnd(8)} ${fmt(r.mean)} [${fmt(r.lo)}, ${fmt(r.hi)}] (n ${r.n})`);
-    console.log(`custom-estimator: ${s.seconds.toFixed(1)} s`);
-  }
-}
-
-/** `experiment NAME`: runs a finding's experiment preset. */
+/** `experiment <id>`: validates the flags against the finding's grid, runs it, prints its report. */
 async function experiment(args: string[]): Promise<void> {
   const [name, ...rest] = args;
-  const known = ['quickstart', 'optimizer-mismatch', 'taylor-error', 'error-decomposition', 'selection', 'final-model', 'acc-epochs', 'cleansing', 'custom-estimator'];
-  if (!name || !known.includes(name)) throw new UsageError(`experiment: unknown name '${name ?? ''}'; known: ${known.join(', ')}`);
+  if (!name) throw new UsageError(`experiment: name missing; known: ${findings().map((f) => f.id).join(', ')}`);
+  const finding = getFinding(name);
   // Two runs at once (identical, or parts of one grid) are safe: every cache entry has its own lock, so a second
   // process waits for an entry another one computes and reuses it; summaries are written under a short lock.
-  const preset = flagValue('preset', rest) ?? 'quick';
-  if (!/^[\w-]+$/.test(preset)) throw new UsageError(`unknown --preset '${preset}'`);
-  return runExperiment(name, rest);
-}
-
-async function runExperiment(name: string, rest: string[]): Promise<void> {
-  if (name === 'quickstart' || name === 'custom-estimator') return notebookExperiment(name, rest);
-  if (name === 'selection') return selectionExperiment(rest);
-  if (name === 'final-model' || name === 'acc-epochs' || name === 'cleansing') return neighbourExperiment(name, rest);
-  const f = parseFlags(rest, name === 'taylor-error' ? (['preset', 'lrs', 'steps', 'seeds', 'settings', 'cached-only', 'backend'] as const) : (['preset', 'lrs', 'seeds', 'settings', 'cached-only', 'backend'] as const), ['cached-only']);
+  const { known, switches } = experimentFlags(finding);
+  const f = parseFlags(rest, known, switches);
   if (f.backend !== undefined && !BACKEND_CHOICES.includes(f.backend as BackendChoice)) {
     throw new UsageError(`unknown --backend '${f.backend}'; choose one of ${BACKEND_CHOICES.join(', ')}`);
   }
   const preset = f.preset ?? 'quick';
-  if (name === 'taylor-error') return taylorErrorCommand(preset, f);
-  if (name === 'error-decomposition') return errorDecompositionCommand(preset, f);
-  const { runOptimizerMismatch, MISMATCH_PRESETS } = await import('./experiments/optimizer-mismatch.ts');
-  if (!MISMATCH_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(MISMATCH_PRESETS).join(', ')}`);
-  const sel = gridSelection(f, MISMATCH_PRESETS[preset], `the optimizer-mismatch preset '${preset}'`);
-  const cachedOnly = f['cached-only'] === 'true';
-  await initBackend({ backend: f.backend as BackendChoice | undefined });
-  const s = await runOptimizerMismatch(preset, { lrs: sel.lrs, seeds: sel.seeds, settings: sel.settings, cachedOnly });
-  for (const r of s.rows.filter((x) => x.metric === 'spearman')) {
-    console.log(`${r.setting}/${r.preset} ${r.optimizer} lr ${r.lr}  ${r.estimator.padEnd(31)} spearman ${r.mean.toFixed(4)}${r.seeds.length > 1 ? ` ± ${r.std.toFixed(4)}` : ''} (seeds ${r.seeds.join(',')}; 95% CI ${r.lo.toFixed(4)}–${r.hi.toFixed(4)})`);
+  if (!finding.presets().includes(preset)) throw new UsageError(`unknown --preset '${preset}'; choose one of ${finding.presets().join(', ')}`);
+  const o: RunOptions = selection(f, finding, preset);
+  if (finding.flags.seedCount && f.seeds !== undefined) {
+    const max = finding.grid(preset).maxSeedCount ?? Infinity;
+    const count = parseIndex('seeds', f.seeds);
+    if (!(count >= 1 && count <= max)) throw new UsageError(`--seeds: ${finding.id} takes one number, the count of seeds, 1 to ${max} in the preset '${preset}'; got '${f.seeds}'`);
+    o.seedCount = count;
   }
-  for (const g of s.gains) console.log(`gain ${g.a} over ${g.b} (${g.metric}, ${g.setting} ${g.optimizer} lr ${g.lr}): ${(100 * g.gain).toFixed(1)}% [${(100 * g.lo).toFixed(1)}, ${(100 * g.hi).toFixed(1)}], difference ${g.diff.toFixed(3)} [${g.diffLo.toFixed(3)}, ${g.diffHi.toFixed(3)}]`);
-}
-
-/** `experiment taylor-error`: measured Taylor error and its proxy over LR × trajectory length. */
-async function taylorErrorCommand(preset: string, f: Record<string, string>): Promise<void> {
-  const { runTaylorError, TAYLOR_PRESETS } = await import('./experiments/taylor-error.ts');
-  if (!TAYLOR_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(TAYLOR_PRESETS).join(', ')}`);
-  const sel = gridSelection(f, TAYLOR_PRESETS[preset], `the taylor-error preset '${preset}'`);
-  await initBackend({ backend: f.backend as BackendChoice | undefined });
-  const s = await runTaylorError(preset, { lrs: sel.lrs, steps: sel.steps, seeds: sel.seeds, settings: sel.settings, cachedOnly: f['cached-only'] === 'true' });
-  for (const r of s.rows) {
-    console.log(`${r.setting}/${r.preset} lr ${r.lr} T ${r.T}: relErr ${r.relErr.toFixed(3)} [${r.relErrLo.toFixed(3)}, ${r.relErrHi.toFixed(3)}]  1−ρ ${r.oneMinusSpearman.toFixed(3)}  proxy Π_Q ${r.queryProxy.toFixed(3)} Π ${r.proxy.toFixed(3)}${r.noiseRelErr !== null ? `  float32 noise relErr ${r.noiseRelErr.toFixed(3)}` : ''}`);
+  if (f.budget !== undefined) {
+    o.budgetSeconds = parseNumber('budget', f.budget);
+    if (!(o.budgetSeconds > 0)) throw new UsageError(`--budget must be a positive number of seconds, got '${f.budget}'`);
   }
-  for (const c of s.correlations.filter((x) => x.primary)) console.log(`${c.setting}: Spearman(Π_Q, relErr) over ${c.cells} cells = ${c.spearman.toFixed(3)} [${c.lo.toFixed(3)}, ${c.hi.toFixed(3)}], permutation p = ${c.pPerm.toPrecision(2)}`);
-  if (s.missing.length) console.log(`${s.missing.length} cell(s) of the preset not computed yet`);
-}
-
-/** `experiment error-decomposition`: system / config / algorithm shares of SGD-influence's error. */
-async function errorDecompositionCommand(preset: string, f: Record<string, string>): Promise<void> {
-  const { runErrorDecomposition, DECOMPOSITION_PRESETS } = await import('./experiments/error-decomposition.ts');
-  if (!DECOMPOSITION_PRESETS[preset]) throw new UsageError(`unknown --preset '${preset}'; choose one of ${Object.keys(DECOMPOSITION_PRESETS).join(', ')}`);
-  const sel = gridSelection(f, DECOMPOSITION_PRESETS[preset], `the error-decomposition preset '${preset}'`);
+  if (f['cached-only'] === 'true') o.cachedOnly = true;
   await initBackend({ backend: f.backend as BackendChoice | undefined });
-  const s = await runErrorDecomposition(preset, { lrs: sel.lrs, seeds: sel.seeds, settings: sel.settings, cachedOnly: f['cached-only'] === 'true' });
-  for (const r of s.rows) console.log(`${r.setting}/${r.preset} lr ${r.lr} k ${r.k}  ${r.component.padEnd(34)} share ${r.share.toFixed(3)} [${r.lo.toFixed(3)}, ${r.hi.toFixed(3)}]`);
+  const summary = await finding.run(preset, o);
+  for (const line of finding.report(summary)) console.log(line);
 }
 
 /**
@@ -522,10 +374,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'help':
       case '--help':
       case '-h':
-        process.stdout.write(HELP);
+        process.stdout.write(HELP());
         return 0;
       case undefined:
-        process.stderr.write(HELP);
+        process.stderr.write(HELP());
         return 2;
       default:
         throw new UsageError(`unknown command '${cmd}'; commands: demo, experiment, help`);

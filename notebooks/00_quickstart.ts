@@ -24,14 +24,16 @@
 // **What is reduced at CPU scale.** `quick`: 3,200 MNIST training images (50 AdamW steps of batch 64, LR 1e-3), 40
 // scored samples × 40 queries. `full` / `paper`: the paper's 6,000 images, 200 × 500. Every phase (trajectory, TSLOO,
 // scores) is cached under `results/cache` and shared with notebook 01, so a rerun takes seconds. The preset comes from
-// `FTDA_PRESET`; the cells call `lib/experiments/quickstart.ts`, which `npx tsx lib/cli.ts experiment quickstart`
-// runs too.
+// `FTDA_PRESET`; the cells call the cell pipeline (`lib/pipeline/cell.ts`) step by step, as the quickstart finding
+// (`lib/findings/quickstart/`, run by `npx tsx lib/cli.ts experiment quickstart`) does.
 
 // %%
 import { initBackend } from '../lib/runtime/backend.ts';
-import { groundTruth, prepareCell, QUICKSTART_PRESETS, scoreEstimator, writeQuickstartSummary, type EstimatorScores, type QuickstartSummary } from '../lib/experiments/quickstart.ts';
+import { cachedScores, groundTruth, prepareCell, type EstimatorScores } from '../lib/pipeline/cell.ts';
+import { QUICKSTART_PRESETS, writeQuickstartSummary, type QuickstartSummary } from '../lib/findings/quickstart/experiment.ts';
+import { quickstartScatterFigure } from '../lib/findings/quickstart/figures.ts';
 import { pairedBootstrapDiff } from '../lib/analysis/stats.ts';
-import { displayFigure, displayTable, formatTable, presetFromEnv, quickstartScatterFigure, readResults, saveFigure } from '../lib/plot/index.ts';
+import { displayFigure, displayTable, formatTable, presetFromEnv, readResults, saveFigure } from '../lib/plot/index.ts';
 
 const PRESET = presetFromEnv(); // FTDA_PRESET, default quick
 const preset = QUICKSTART_PRESETS[PRESET];
@@ -66,7 +68,7 @@ console.log(`TSLOO: ${truth.scores.nTrain} samples × ${truth.scores.nQuery} que
 
 // %%
 const scored: EstimatorScores[] = [];
-for (const e of preset.estimators) scored.push(await scoreEstimator(run, truth, e));
+for (const e of preset.estimators) scored.push(await cachedScores(run, truth, e));
 console.log(scored.map((s) => `${s.label}: ${s.scores.nTrain} × ${s.scores.nQuery} scores in ${s.seconds.toFixed(1)} s${s.cached ? ' (cached)' : ''}`).join('\n'));
 
 // %% [markdown]

@@ -44,8 +44,10 @@
 // grid (`MISMATCH_PRESETS`). The preset comes from `FTDA_PRESET` (`quick`, `full`).
 
 // %%
-import { MISMATCH_PRESETS, type MismatchSummary } from '../lib/experiments/optimizer-mismatch.ts';
-import { displayFigure, displayTable, ensureResults, formatTable, optimizerMismatchFigure, optimizerMismatchGainFigure, presetFromEnv, readResults, saveFigure } from '../lib/plot/index.ts';
+import { MISMATCH_PRESETS, type MismatchSummary } from '../lib/findings/optimizer-mismatch/experiment.ts';
+import { optimizerMismatch } from '../lib/findings/optimizer-mismatch/index.ts';
+import { ensureResults } from '../lib/findings/notebook.ts';
+import { displayFigure, displayTable, formatTable, presetFromEnv, readResults, saveFigure } from '../lib/plot/index.ts';
 
 const PRESET = presetFromEnv(); // FTDA_PRESET, default quick
 const grid = MISMATCH_PRESETS[PRESET];
@@ -64,7 +66,7 @@ console.log(
 // cached cells, and `never` only reads.
 
 // %%
-await ensureResults('optimizer-mismatch', PRESET, () => import('../lib/experiments/optimizer-mismatch.ts'), (m, p) => m.runOptimizerMismatch(p));
+await ensureResults(optimizerMismatch, PRESET);
 
 // %% [markdown]
 // ## The figure
@@ -74,7 +76,7 @@ await ensureResults('optimizer-mismatch', PRESET, () => import('../lib/experimen
 
 // %%
 const { summary, source } = readResults<MismatchSummary>('optimizer-mismatch', PRESET);
-const figures = [...(['spearman', 'pearson'] as const).map((metric) => optimizerMismatchFigure(summary, { source, metric })), optimizerMismatchGainFigure(summary, { source })];
+const figures = optimizerMismatch.figures.map((f) => f.build(summary, { source })); // Spearman, Pearson, gain
 for (const fig of figures) console.log(`wrote ${saveFigure(fig, { html: 'relative' }).svg}`);
 await displayFigure(figures[0].spec, { plotly: true });
 

@@ -26,7 +26,7 @@
 // **What is reduced at CPU scale, and why.** Each cell needs its own TSLOO ground truth, one retraining per scored
 // sample. The `quick` preset is therefore a 2 × 2 grid on the quick MLP (LR ∈ {1e-2, 1e-3}, T ∈ {10, 25}, 12 samples ×
 // 16 queries, one seed). `full` is LR ∈ {1e-2, 3e-3, 1e-3, 3e-4, 1e-4} × T ∈ {10, 25, 50, 94} on the paper's MLP, 50 × 100.
-// The grids live in `TAYLOR_PRESETS` in `lib/experiments/taylor-error.ts`. The preset comes from `FTDA_PRESET`.
+// The grids live in `TAYLOR_PRESETS` in `lib/findings/taylor-error/experiment.ts`. The preset comes from `FTDA_PRESET`.
 //
 // `full` also lists coarser CNN, GPT-2 and Llama rows (`--settings cnn`). The proxy carries one perturbation per
 // scored sample forward, at about 4 Hessian-vector products per step, and the matched estimator needs one HVP per
@@ -37,10 +37,12 @@
 // computed piece by piece (`--lrs`, `--steps`), and `--cached-only` summarises what exists.
 
 // %%
-import { displayFigure, displayTable, ensureResults, formatTable, presetFromEnv, readResults, saveFigure, taylorErrorHeatmap, taylorProxyScatter, type TidySummary } from '../lib/plot/index.ts';
+import { taylorError } from '../lib/findings/taylor-error/index.ts';
+import { ensureResults } from '../lib/findings/notebook.ts';
+import { displayFigure, displayTable, formatTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
 
 const PRESET = presetFromEnv(); // FTDA_PRESET, default quick
-const EXPERIMENT = 'taylor-error';
+const EXPERIMENT = taylorError.id;
 console.log(`preset ${PRESET}`);
 
 // %% [markdown]
@@ -49,7 +51,7 @@ console.log(`preset ${PRESET}`);
 // Every phase is cached under `results/cache`.
 
 // %%
-await ensureResults(EXPERIMENT, PRESET, () => import('../lib/experiments/taylor-error.ts'), (m, p) => m.runTaylorError(p));
+await ensureResults(taylorError, PRESET);
 
 // %% [markdown]
 // ## The figures
@@ -59,7 +61,7 @@ await ensureResults(EXPERIMENT, PRESET, () => import('../lib/experiments/taylor-
 
 // %%
 const { summary, source } = readResults<TidySummary>(EXPERIMENT, PRESET);
-const figures = [taylorErrorHeatmap(summary, { source }), taylorProxyScatter(summary, { source })];
+const figures = taylorError.figures.map((f) => f.build(summary as never, { source })); // heat map, proxy scatter
 for (const fig of figures) console.log(`wrote ${saveFigure(fig, { html: 'relative' }).svg}`);
 await displayFigure(figures[0].spec, { plotly: true });
 await displayFigure(figures[1].spec, { plotly: true });

@@ -26,7 +26,7 @@
 // - *algorithm, Taylor residual:* `R − A`, minus the noise share.
 //
 // CIs are 95% bootstrap intervals over queries. Squared errors are used rather than 1 − Spearman because they add up
-// exactly along the chain; rank correlations do not. See `lib/experiments/error-decomposition.ts`.
+// exactly along the chain; rank correlations do not. See `lib/findings/error-decomposition/experiment.ts`.
 //
 // **Sign convention.** Every score and TSLOO value is `ℓ_q(θ_T without z) − ℓ_q(θ_T)` (positive = z helped q), so the
 // errors compare like with like.
@@ -36,10 +36,12 @@
 // LR 1e-3 and 1e-4 with 50 × 100, and the CIFAR-10 CNN at LR 1e-3 with 16 × 8 (`DECOMPOSITION_PRESETS`). The preset comes from `FTDA_PRESET`.
 
 // %%
-import { displayFigure, displayTable, ensureResults, errorDecompositionFigure, formatTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
+import { errorDecomposition } from '../lib/findings/error-decomposition/index.ts';
+import { ensureResults } from '../lib/findings/notebook.ts';
+import { displayFigure, displayTable, formatTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
 
 const PRESET = presetFromEnv(); // FTDA_PRESET, default quick
-const EXPERIMENT = 'error-decomposition';
+const EXPERIMENT = errorDecomposition.id;
 console.log(`preset ${PRESET}`);
 
 // %% [markdown]
@@ -48,7 +50,7 @@ console.log(`preset ${PRESET}`);
 // `results/error-decomposition/<preset>/summary.json`.
 
 // %%
-await ensureResults(EXPERIMENT, PRESET, () => import('../lib/experiments/error-decomposition.ts'), (m, p) => m.runErrorDecomposition(p));
+await ensureResults(errorDecomposition, PRESET);
 
 // %% [markdown]
 // ## The figure
@@ -57,7 +59,7 @@ await ensureResults(EXPERIMENT, PRESET, () => import('../lib/experiments/error-d
 
 // %%
 const { summary, source } = readResults<TidySummary>(EXPERIMENT, PRESET);
-const figure = errorDecompositionFigure(summary, { source });
+const [figure] = errorDecomposition.figures.map((f) => f.build(summary as never, { source }));
 console.log(`wrote ${saveFigure(figure, { html: 'relative' }).svg}`);
 await displayFigure(figure.spec, { plotly: true });
 

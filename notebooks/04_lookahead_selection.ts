@@ -27,13 +27,15 @@
 // **What is reduced at CPU scale, and why.** Every (LR, budget, K, seed) cell retrains the model, and each look-ahead
 // step costs one Hessian-vector product. The `quick` preset is therefore one LR (3e-3), budget 0.5, K ∈ {0, 4, offline}
 // and one seed on the quick MLP. `full` is LR ∈ {1e-2, 3e-3, 1e-3}, budgets {0.5, 0.8}, K ∈ {0, 1, 4, 16, offline} and
-// seeds 0–2 (`SELECTION_PRESETS` in `lib/experiments/selection.ts`). The preset comes from `FTDA_PRESET`.
+// seeds 0–2 (`SELECTION_PRESETS` in `lib/findings/selection/experiment.ts`). The preset comes from `FTDA_PRESET`.
 
 // %%
-import { displayFigure, displayTable, ensureResults, formatTable, presetFromEnv, readResults, saveFigure, selectionBestKFigure, selectionValLossFigure, type TidySummary } from '../lib/plot/index.ts';
+import { selection } from '../lib/findings/selection/index.ts';
+import { ensureResults } from '../lib/findings/notebook.ts';
+import { displayFigure, displayTable, formatTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
 
 const PRESET = presetFromEnv(); // FTDA_PRESET, default quick
-const EXPERIMENT = 'selection';
+const EXPERIMENT = selection.id;
 console.log(`preset ${PRESET}`);
 
 // %% [markdown]
@@ -41,7 +43,7 @@ console.log(`preset ${PRESET}`);
 // `./reproduce.sh` runs the experiment first, so this cell normally reuses `results/selection/<preset>/summary.json`.
 
 // %%
-await ensureResults(EXPERIMENT, PRESET, () => import('../lib/experiments/selection.ts'), (m, p) => m.runSelection(p));
+await ensureResults(selection, PRESET);
 
 // %% [markdown]
 // ## The figures
@@ -51,7 +53,7 @@ await ensureResults(EXPERIMENT, PRESET, () => import('../lib/experiments/selecti
 
 // %%
 const { summary, source } = readResults<TidySummary>(EXPERIMENT, PRESET);
-const figures = [selectionValLossFigure(summary, { source }), selectionBestKFigure(summary, { source })];
+const figures = selection.figures.map((f) => f.build(summary as never, { source })); // validation loss, best K
 for (const fig of figures) console.log(`wrote ${saveFigure(fig, { html: 'relative' }).svg}`);
 await displayFigure(figures[0].spec, { plotly: true });
 await displayFigure(figures[1].spec, { plotly: true });

@@ -26,13 +26,15 @@
 //
 // **What is reduced at CPU scale, and why.** Small tabular (Adult) and image (MNIST) settings with a few hundred
 // training rows and fewer seeds than the paper's 100, since every left-out instance costs a further-training run per
-// seed. See `FINAL_MODEL_PRESETS` in `lib/experiments/final-model.ts`. The preset comes from `FTDA_PRESET`.
+// seed. See `FINAL_MODEL_PRESETS` in `lib/findings/final-model/experiment.ts`. The preset comes from `FTDA_PRESET`.
 
 // %%
-import { displayFigure, displayTable, ensureResults, finalModelFigures, formatTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
+import { finalModel } from '../lib/findings/final-model/index.ts';
+import { ensureResults } from '../lib/findings/notebook.ts';
+import { displayFigure, displayTable, formatTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
 
 const PRESET = presetFromEnv(); // FTDA_PRESET, default quick
-const EXPERIMENT = 'final-model';
+const EXPERIMENT = finalModel.id;
 console.log(`preset ${PRESET}`);
 
 // %% [markdown]
@@ -40,7 +42,7 @@ console.log(`preset ${PRESET}`);
 // `./reproduce.sh` runs the experiment first, so this cell normally reuses `results/final-model/<preset>/summary.json`.
 
 // %%
-await ensureResults(EXPERIMENT, PRESET, () => import('../lib/experiments/final-model.ts'), (m, p) => m.runFinalModel(p));
+await ensureResults(finalModel, PRESET);
 
 // %% [markdown]
 // ## The figures
@@ -49,7 +51,7 @@ await ensureResults(EXPERIMENT, PRESET, () => import('../lib/experiments/final-m
 
 // %%
 const { summary, source } = readResults<TidySummary>(EXPERIMENT, PRESET);
-for (const figure of finalModelFigures(summary, { source })) {
+for (const figure of finalModel.figures.map((f) => f.build(summary as never, { source }))) {
   console.log(`wrote ${saveFigure(figure, { html: 'relative' }).svg}`);
   await displayFigure(figure.spec, { plotly: true });
 }

@@ -26,11 +26,14 @@
 //
 // **What is reduced at CPU scale, and why.** Binary tasks (Adult, 20 Newsgroups, MNIST 1 vs 7) with a few hundred
 // training rows, a d-8-8-2 network and fewer seeds than the paper, because ground truth is one retraining per training
-// sample and cleansing one retraining per (method, k, seed). See `ACC_EPOCHS_PRESETS` in `lib/experiments/acc-epochs.ts`
-// and `CLEANSING_PRESETS` in `lib/experiments/cleansing.ts`. The preset comes from `FTDA_PRESET`.
+// sample and cleansing one retraining per (method, k, seed). See `ACC_EPOCHS_PRESETS` in `lib/findings/acc-epochs/experiment.ts`
+// and `CLEANSING_PRESETS` in `lib/findings/cleansing/experiment.ts`. The preset comes from `FTDA_PRESET`.
 
 // %%
-import { accVsSgdFigure, cleansingFigure, displayFigure, displayTable, ensureResults, formatTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
+import { accEpochs } from '../lib/findings/acc-epochs/index.ts';
+import { cleansing } from '../lib/findings/cleansing/index.ts';
+import { ensureResults } from '../lib/findings/notebook.ts';
+import { displayFigure, displayTable, formatTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
 
 const PRESET = presetFromEnv(); // FTDA_PRESET, default quick
 console.log(`preset ${PRESET}`);
@@ -41,8 +44,8 @@ console.log(`preset ${PRESET}`);
 // reuses the acc-epochs cells' scores (cached under `results/cache`).
 
 // %%
-await ensureResults('acc-epochs', PRESET, () => import('../lib/experiments/acc-epochs.ts'), (m, p) => m.runAccEpochs(p));
-await ensureResults('cleansing', PRESET, () => import('../lib/experiments/cleansing.ts'), (m, p) => m.runCleansing(p));
+await ensureResults(accEpochs, PRESET);
+await ensureResults(cleansing, PRESET);
 
 // %% [markdown]
 // ## The figures
@@ -53,7 +56,7 @@ await ensureResults('cleansing', PRESET, () => import('../lib/experiments/cleans
 // %%
 const acc = readResults<TidySummary>('acc-epochs', PRESET);
 const cl = readResults<TidySummary>('cleansing', PRESET);
-const figures = [accVsSgdFigure(acc.summary, { source: acc.source }), cleansingFigure(cl.summary, { source: cl.source })];
+const figures = [...accEpochs.figures.map((f) => f.build(acc.summary as never, { source: acc.source })), ...cleansing.figures.map((f) => f.build(cl.summary as never, { source: cl.source }))];
 for (const fig of figures) console.log(`wrote ${saveFigure(fig, { html: 'relative' }).svg}`);
 await displayFigure(figures[0].spec, { plotly: true });
 await displayFigure(figures[1].spec, { plotly: true });

@@ -38,8 +38,9 @@
 import { initBackend } from '../lib/runtime/backend.ts';
 import { listEstimators, registerEstimator } from '../lib/estimators/registry.ts';
 import type { AttributionTask, Estimator, EstimatorOptions } from '../lib/estimators/types.ts';
-import { CUSTOM_ESTIMATOR_PRESETS, ESTIMATOR_KIT, runCustomEstimator, type CustomEstimatorSummary } from '../lib/experiments/custom-estimator.ts';
-import { customEstimatorFdFigure, customEstimatorSpearmanFigure, displayFigure, displayTable, formatTable, presetFromEnv, readResults, saveFigure } from '../lib/plot/index.ts';
+import { CUSTOM_ESTIMATOR_PRESETS, ESTIMATOR_KIT, runCustomEstimator, type CustomEstimatorSummary } from '../lib/findings/custom-estimator/experiment.ts';
+import { customEstimator } from '../lib/findings/custom-estimator/index.ts';
+import { displayFigure, displayTable, formatTable, presetFromEnv, readResults, saveFigure } from '../lib/plot/index.ts';
 
 const PRESET = presetFromEnv(); // FTDA_PRESET, default quick
 if (!CUSTOM_ESTIMATOR_PRESETS[PRESET]) throw new Error(`preset '${PRESET}' is not one of ${Object.keys(CUSTOM_ESTIMATOR_PRESETS).join(', ')}`);
@@ -99,7 +100,7 @@ console.log(`scored '${summary.yours.name}' and ${new Set(summary.rows.filter((r
 // line at 1 is the error of predicting 0).
 
 // %%
-const figures = [customEstimatorSpearmanFigure(summary, { source }), customEstimatorFdFigure(summary, { source })];
+const figures = customEstimator.figures.map((f) => f.build(summary as never, { source })); // Spearman, FD error
 for (const fig of figures) console.log(`wrote ${saveFigure(fig, { html: 'relative' }).svg}`);
 await displayFigure(figures[0].spec, { plotly: true });
 await displayFigure(figures[1].spec, { plotly: true });

@@ -1,5 +1,5 @@
 /**
- * The figure index: `figures/README.md` (tracked, so its bytes depend only on the catalogue and on which
+ * The figure index: `figures/README.md` (tracked, so its bytes depend only on the registry and on which
  * figures are built from which preset — no timestamps) and `figures/index.html` (ignored; thumbnails,
  * links and the headline numbers of the run).
  *
@@ -10,7 +10,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { FINDINGS, type Finding } from '../lib/plot/catalog.ts';
+import { findings as allFindings } from '../lib/findings/registry.ts';
+import type { AnyFinding } from '../lib/findings/types.ts';
 import { esc } from '../lib/plot/svg.ts';
 import { formatValue, type Headline } from './summary.ts';
 
@@ -30,10 +31,10 @@ export interface IndexEntry {
 }
 
 /** Reads what exists in `dir` for every figure of `findings` (default: the whole catalogue). */
-export function collectIndex(dir: string, findings: Finding[] = FINDINGS): IndexEntry[] {
+export function collectIndex(dir: string, findings: readonly AnyFinding[] = allFindings()): IndexEntry[] {
   const out: IndexEntry[] = [];
   for (const f of findings) {
-    for (const name of f.figures) {
+    for (const { name } of f.figures) {
       const has = (ext: string) => fs.existsSync(path.join(dir, `${name}.${ext}`));
       let title: string | null = null;
       let source: string | null = null;
@@ -50,7 +51,7 @@ export function collectIndex(dir: string, findings: Finding[] = FINDINGS): Index
       out.push({
         notebook: f.notebook,
         findingTitle: f.title,
-        experiments: f.experiments,
+        experiments: [f.id],
         name,
         title,
         preset,
@@ -73,7 +74,7 @@ const FILE_KINDS: [keyof IndexEntry['files'], string][] = [
 const INTRO = `# figures/: generated, not committed
 
 \`./reproduce.sh [--preset quick|full]\` regenerates this folder, and git ignores everything in it except this file,
-which it rewrites: the table below lists every figure of the catalogue (\`lib/plot/catalog.ts\`), the notebook that
+which it rewrites: the table below lists every figure of the registered findings (\`lib/findings/registry.ts\`), the notebook that
 draws it, the preset and the results file the copy on disk was built from. \`index.html\` shows the same figures as
 thumbnails, with the run's headline numbers. Figures are built from \`results/<experiment>/<preset>/summary.json\`
 only; nothing is recomputed.
@@ -159,7 +160,7 @@ table{border-collapse:collapse;font-size:.85rem;margin-top:.5rem}th,td{border-bo
 </head>
 <body>
 <h1>faithful-tda figures</h1>
-<p>Every figure of the catalogue (<code>lib/plot/catalog.ts</code>); click a thumbnail for the interactive page. Regenerate with <code>./reproduce.sh --preset quick</code>.</p>
+<p>Every figure of the registered findings (<code>lib/findings/registry.ts</code>); click a thumbnail for the interactive page. Regenerate with <code>./reproduce.sh --preset quick</code>.</p>
 <div class="grid">
 ${cards.join('\n')}
 </div>
@@ -171,7 +172,7 @@ ${head}
 }
 
 /** Writes `<dir>/README.md` and `<dir>/index.html`; returns their paths. */
-export function writeIndex(dir: string, o: IndexHtmlOptions & { findings?: Finding[] } = {}): { readme: string; html: string; entries: IndexEntry[] } {
+export function writeIndex(dir: string, o: IndexHtmlOptions & { findings?: readonly AnyFinding[] } = {}): { readme: string; html: string; entries: IndexEntry[] } {
   const entries = collectIndex(dir, o.findings);
   fs.mkdirSync(dir, { recursive: true });
   const readme = path.join(dir, 'README.md');

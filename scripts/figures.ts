@@ -1,6 +1,7 @@
 /**
  * Regenerates every figure straight from the result files, without Jupyter: the same builders the
- * notebooks call (lib/plot/catalog.ts), so figures never depend on notebook output capture. Also renders
+ * notebooks call (each finding's figures.ts, through the registry lib/findings/registry.ts), so figures never
+ * depend on notebook output capture. Also renders
  * the figures to PNG with headless Chromium and writes the figure index.
  *
  *     npx tsx scripts/figures.ts [build] [--preset quick] [--only 01,02] [--html relative|inline|none] [--allow-pending] [--png] [--index]
@@ -21,7 +22,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EXPERIMENTS, FINDINGS, selectFindings } from '../lib/plot/catalog.ts';
+import { findings, selectFindings } from '../lib/findings/registry.ts';
+import { buildFigures } from '../lib/findings/build.ts';
 import { figuresDir, PROJECT_ROOT } from '../lib/plot/paths.ts';
 import { ResultsNotFoundError } from '../lib/plot/results.ts';
 import { CHROMIUM_INSTALL, ChromiumNotFoundError, renderFigures, type PngSource, type RenderEngine } from '../lib/plot/render.ts';
@@ -103,14 +105,14 @@ export function parseFigureFlags(args: string[]): FigureFlags {
   return o;
 }
 
-/** Experiments of the selected findings (all experiments of the catalogue without a selection). */
+/** Ids of the selected findings (all of them without a selection), in registry order: what reproduce.sh runs. */
 export function experimentNames(only?: string[]): string[] {
-  return only ? selectedExperiments(only) : EXPERIMENTS;
+  return selectFindings(only).map((f) => f.id);
 }
 
 function selection(o: Pick<FigureFlags, 'only'>) {
   const selected = selectFindings(o.only);
-  if (!selected.length) throw new Error(`--only ${o.only?.join(',')} matches no finding; known: ${FINDINGS.map((f) => f.notebook).join(', ')}`);
+  if (!selected.length) throw new Error(`--only ${o.only?.join(',')} matches no finding; known: ${findings().map((f) => `${f.id} (${f.notebook})`).join(', ')}`);
   return selected;
 }
 
@@ -124,13 +126,13 @@ export function writeAllFigures(o: Pick<FigureFlags, 'preset' | 'only' | 'html' 
   let pending = 0;
   for (const f of selected) {
     try {
-      const figs = f.build(o.preset);
+      const figs = buildFigures(f, o.preset);
       for (const fig of figs) saveFigure(fig, { dir, html: o.html === 'none' ? false : o.html });
-      console.log(`  ok       ${f.notebook.padEnd(26)} ${figs.map((x) => `${x.name}.svg`).join(', ')}`);
+      console.log(`  ok       ${f.id.padEnd(26)} ${figs.map((x) => `${x.name}.svg`).join(', ')}`);
     } catch (e) {
       const pend = e instanceof ResultsNotFoundError;
       pend ? pending++ : failed++;
-      console.log(`  ${pend ? 'pending' : 'failed '}  ${f.notebook.padEnd(26)} ${(e as Error).message}`);
+      console.log(`  ${pend ? 'pending' : 'failed '}  ${f.id.padEnd(26)} ${(e as Error).message}`);
     }
   }
   console.log(`figures: ${selected.length - failed - pending} ok, ${pending} pending, ${failed} failed`);
@@ -162,7 +164,7 @@ export function progressLine(done: number, total: number, elapsedS: number, labe
  */
 export async function renderAll(o: Pick<FigureFlags, 'preset' | 'only' | 'force' | 'pngFrom' | 'engine' | 'requirePng'>): Promise<number> {
   const dir = figuresDir(o.preset);
-  const all = selection(o).flatMap((f) => f.figures);
+  const all = selection(o).flatMap((f) => f.figures.map((x) => x.name));
   const built = all.filter((n) => fs.existsSync(path.join(dir, `${n}.${o.pngFrom === 'svg' ? 'svg' : 'plotly.json'}`)));
   if (!built.length) {
     console.log('png: no built figures to render');

@@ -1,7 +1,7 @@
 /**
  * Notebook tooling: build the `.ipynb` files from their TypeScript sources, check them, install a
  * project-local Deno kernelspec, and execute every notebook headless, then verify the figure files each
- * one promises (lib/plot/catalog.ts). Saved notebook outputs are never trusted: the Deno kernel can go
+ * one promises (the registry of findings, lib/findings/registry.ts). Saved notebook outputs are never trusted: the Deno kernel can go
  * idle before its last outputs arrive (anchors.md §7c), so success means "the expected files were
  * written during this run".
  *
@@ -23,7 +23,22 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FINDINGS, selectFindings, type Finding } from '../lib/plot/catalog.ts';
+import { notebooks, selectFindings } from '../lib/findings/registry.ts';
+import { figureNames } from '../lib/findings/build.ts';
+
+/** A notebook and the figure stems its findings promise. */
+export interface NotebookEntry {
+  notebook: string;
+  figures: string[];
+}
+
+/** Every notebook of the registry (or those of the findings selected by `only`), with its figures. */
+export function notebookEntries(only?: string[]): NotebookEntry[] {
+  const chosen = new Set(selectFindings(only).map((f) => f.notebook));
+  return notebooks()
+    .filter((n) => chosen.has(n.notebook))
+    .map((n) => ({ notebook: n.notebook, figures: figureNames(n.findings) }));
+}
 import { figuresDir } from '../lib/plot/paths.ts';
 import { notebookProblems, parseSource, serializeNotebook, toNotebook, type Notebook } from './ipynb.ts';
 import { checkPresetName, eachFlag, listOf } from './flags.ts';
@@ -72,7 +87,7 @@ export function buildNotebooks(): string[] {
 export function checkNotebooks(): string[] {
   const problems: string[] = [];
   const stems = notebookStems();
-  for (const f of FINDINGS) if (!stems.includes(f.notebook)) problems.push(`${f.notebook}: no source notebooks/${f.notebook}.ts`);
+  for (const f of notebookEntries()) if (!stems.includes(f.notebook)) problems.push(`${f.notebook}: no source notebooks/${f.notebook}.ts`);
   for (const stem of stems) {
     const file = path.join(NOTEBOOKS, `${stem}.ipynb`);
     if (!fs.existsSync(file)) {
@@ -156,7 +171,7 @@ export function firstCellError(nb: Notebook): string | undefined {
 }
 
 /** Files a finding's notebook must write: each figure as .svg, .plotly.json and .data.json. */
-export function expectedFiles(f: Finding, dir = figuresDir()): string[] {
+export function expectedFiles(f: NotebookEntry, dir = figuresDir()): string[] {
   return f.figures.flatMap((name) => ['svg', 'plotly.json', 'data.json'].map((ext) => path.join(dir, `${name}.${ext}`)));
 }
 
@@ -173,7 +188,7 @@ export function verifyFiles(files: string[], since: number): { written: string[]
 }
 
 /** Executes one notebook headless with nbconvert and verifies its files. */
-export function runNotebook(f: Finding, o: { preset: string; timeout: number; outDir: string; noRun?: boolean }): NotebookRun {
+export function runNotebook(f: NotebookEntry, o: { preset: string; timeout: number; outDir: string; noRun?: boolean }): NotebookRun {
   const input = path.join(NOTEBOOKS, `${f.notebook}.ipynb`);
   const t0 = Date.now();
   fs.mkdirSync(o.outDir, { recursive: true });
@@ -218,7 +233,8 @@ export function runNotebook(f: Finding, o: { preset: string; timeout: number; ou
     }
   }
   const { written, missing } = verifyFiles(expectedFiles(f), t0);
-  const status = !missing.length ? 'ok' : error && /results file not found/.test(error) ? 'pending' : 'failed';
+  // Pending = the kernel stopped on the typed error of a missing results file (its class name, not its text).
+  const status = !missing.length ? 'ok' : error?.startsWith('ResultsNotFoundError') ? 'pending' : 'failed';
   return { notebook: f.notebook, status, seconds, missing, written, error, output: fs.existsSync(output) ? output : undefined };
 }
 
@@ -259,9 +275,9 @@ export function runAll(o: RunOptions): number {
   const stale = checkNotebooks().filter((p) => /out of date|missing/.test(p));
   for (const p of stale) console.warn(`warning: ${p}`);
   installKernel();
-  const selected = selectFindings(o.only);
+  const selected = notebookEntries(o.only);
   if (!selected.length) {
-    console.error(`--only ${o.only?.join(',')} matches no notebook; known: ${FINDINGS.map((f) => f.notebook).join(', ')}`);
+    console.error(`--only ${o.only?.join(',')} matches no notebook; known: ${notebookEntries().map((f) => f.notebook).join(', ')}`);
     return 2;
   }
   const outDir = path.join(ROOT, 'results', 'notebooks', o.preset);

@@ -1,7 +1,7 @@
 /**
  * Figures as data → files, with no browser: figure specs, a deterministic SVG renderer, Plotly specs and
- * HTML pages, atomic figure writing, the Deno-Jupyter display helper, builders from tidy result rows and
- * the per-finding figure builders.
+ * HTML pages, atomic figure writing, the Deno-Jupyter display helper and builders from tidy result rows (each
+ * finding's own figures are in lib/findings/<id>/figures.ts).
  *
  * @module
  */
@@ -12,11 +12,9 @@ export { figureHtml, type HtmlOptions, type PlotlyMode } from './html.ts';
 export { saveFigure, writeFigure, type BuiltFigure, type FigureData, type WriteOptions, type WrittenFigure } from './write.ts';
 export { displayFigure, figureBundle, inJupyterKernel } from './jupyter.ts';
 export { barFromRows, heatmapFromRows, lineFromRows, scatterFromRows, where, type Row } from './from-rows.ts';
-export * from './figures.ts';
-export { EXPERIMENTS, FINDINGS, findingFor, selectFindings, type Finding } from './catalog.ts';
+export * from './tidy.ts';
 export { experimentCommand, hasResults, inProjectRoot, readResults, resultsFile, ResultsNotFoundError } from './results.ts';
 export { figuresDir, PROJECT_ROOT, presetFromEnv, projectPath } from './paths.ts';
-export { ensureResults, type EnsureOutcome } from './notebook.ts';
 export { formatTable, type TableColumn } from './table.ts';
 
 import { jupyterApi } from './jupyter.ts';

@@ -7,7 +7,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT, projectPath } from './paths.ts';
+import { PROJECT_ROOT } from './paths.ts';
+import { resultsRoot } from '../pipeline/paths.ts';
+import { FtdaError } from '../runtime/errors.ts';
 
 /** The command that writes an experiment's results. */
 export function experimentCommand(experiment: string, preset: string): string {
@@ -15,20 +17,19 @@ export function experimentCommand(experiment: string, preset: string): string {
 }
 
 /** Thrown when a results file is missing; its message names the command that writes it. */
-export class ResultsNotFoundError extends Error {
+export class ResultsNotFoundError extends FtdaError {
   constructor(
     readonly experiment: string,
     readonly preset: string,
     readonly file: string,
   ) {
-    super(`results file not found: ${path.relative(PROJECT_ROOT, file) || file}; run \`${experimentCommand(experiment, preset)}\``);
-    this.name = 'ResultsNotFoundError';
+    super('data', `results file not found: ${path.relative(PROJECT_ROOT, file) || file}; run \`${experimentCommand(experiment, preset)}\``);
   }
 }
 
 /** Absolute path of `results/<experiment>/<preset>/<file>`. */
 export function resultsFile(experiment: string, preset: string, file = 'summary.json'): string {
-  return projectPath('results', experiment, preset, file);
+  return path.join(resultsRoot(), experiment, preset, file);
 }
 
 /** A parsed results file and where it came from (project-relative). */

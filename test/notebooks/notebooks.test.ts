@@ -12,12 +12,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { notebookProblems, parseSource, serializeNotebook, toNotebook } from '../../scripts/ipynb.ts';
 import { checkNotebooks, firstCellError, notebookStems } from '../../scripts/notebooks.ts';
-import { FINDINGS } from '../../lib/plot/catalog.ts';
+import { notebooks } from '../../lib/findings/registry.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 test('one notebook per finding, each in sync with its source, valid and output-free', () => {
-  assert.deepEqual(notebookStems(), FINDINGS.map((f) => f.notebook));
+  assert.deepEqual(notebookStems(), notebooks().map((n) => n.notebook));
   assert.deepEqual(checkNotebooks(), []);
   for (const stem of notebookStems()) {
     const nb = JSON.parse(fs.readFileSync(path.join(ROOT, 'notebooks', `${stem}.ipynb`), 'utf8'));

@@ -1,28 +1,22 @@
 /**
  * Figure builders on hand-made result files: the optimizer-mismatch bars carry exactly the summary's
- * numbers; every finding's builder produces the figure names the catalogue promises; a missing results
+ * numbers; every finding's builder produces the figure names the registry promises; a missing results
  * file says which command writes it; a summary of the wrong shape says what was expected.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  accVsSgdFigure,
-  cleansingFigure,
-  customEstimatorFdFigure,
-  customEstimatorSpearmanFigure,
-  errorDecompositionFigure,
-  finalModelFigure,
-  finalModelFigures,
-  optimizerMismatchFigure,
-  optimizerMismatchGainFigure,
-  quickstartScatterFigure,
-  selectionBestKFigure,
-  selectionValLossFigure,
-  taylorErrorHeatmap,
-  taylorProxyScatter,
-  type TidySummary,
-} from '../../lib/plot/figures.ts';
-import { EXPERIMENTS, FINDINGS, findingFor, selectFindings } from '../../lib/plot/catalog.ts';
+import type { TidySummary } from '../../lib/plot/tidy.ts';
+import { accVsSgdFigure } from '../../lib/findings/acc-epochs/figures.ts';
+import { cleansingFigure } from '../../lib/findings/cleansing/figures.ts';
+import { customEstimatorFdFigure, customEstimatorSpearmanFigure } from '../../lib/findings/custom-estimator/figures.ts';
+import { errorDecompositionFigure } from '../../lib/findings/error-decomposition/figures.ts';
+import { finalModelFigure, finalModelFigures } from '../../lib/findings/final-model/figures.ts';
+import { optimizerMismatchFigure, optimizerMismatchGainFigure } from '../../lib/findings/optimizer-mismatch/figures.ts';
+import { quickstartScatterFigure } from '../../lib/findings/quickstart/figures.ts';
+import { selectionBestKFigure, selectionValLossFigure } from '../../lib/findings/selection/figures.ts';
+import { taylorErrorHeatmap, taylorProxyScatter } from '../../lib/findings/taylor-error/figures.ts';
+import { findings, findingsOfNotebook, notebooks, selectFindings } from '../../lib/findings/registry.ts';
+import type { AnyFinding } from '../../lib/findings/types.ts';
 import { readResults, ResultsNotFoundError } from '../../lib/plot/results.ts';
 import { renderSvg } from '../../lib/plot/render-svg.ts';
 import type { BarFigure, HeatmapFigure, LineFigure, ScatterFigure } from '../../lib/plot/spec.ts';
@@ -149,7 +143,7 @@ const custom: TidySummary = {
   ...{ fd: { ids: [3, 5], eps: 1e-3, perSample: [] } },
 } as TidySummary;
 
-test('every finding builder yields the figure names its catalogue entry promises', () => {
+test('every finding builder yields the figure names its registry entry promises', () => {
   const built: Record<string, string[]> = {
     '00_quickstart': [quickstartScatterFigure(quickstart)].map((f) => f.name),
     '01_optimizer_mismatch': [optimizerMismatchFigure(mismatch, { metric: 'spearman' }), optimizerMismatchFigure(mismatch, { metric: 'pearson' }), optimizerMismatchGainFigure(mismatch)].map((f) => f.name),
@@ -160,18 +154,19 @@ test('every finding builder yields the figure names its catalogue entry promises
     '06_accumulative_sgd': [accVsSgdFigure(acc), cleansingFigure(cleansing)].map((f) => f.name),
     '07_add_your_estimator': [customEstimatorSpearmanFigure(custom), customEstimatorFdFigure(custom)].map((f) => f.name),
   };
-  assert.deepEqual(FINDINGS.map((f) => f.notebook), Object.keys(built));
-  for (const f of FINDINGS) {
-    assert.deepEqual(f.figures, built[f.notebook], f.notebook);
-    assert.match(f.notebook, /^\d\d_[a-z0-9_]+$/, 'notebook stems are NN_snake_case');
-    for (const fig of f.figures) assert.ok(fig === f.notebook || fig.startsWith(`${f.notebook}_`), `${fig}: figure stems start with their notebook's stem`);
+  const names = (fs: AnyFinding[]) => fs.flatMap((f) => f.figures.map((x) => x.name));
+  assert.deepEqual(notebooks().map((n) => n.notebook), Object.keys(built));
+  for (const n of notebooks()) {
+    assert.deepEqual(names(n.findings), built[n.notebook], n.notebook);
+    assert.match(n.notebook, /^\d\d_[a-z0-9_]+$/, 'notebook stems are NN_snake_case');
+    for (const fig of names(n.findings)) assert.ok(fig === n.notebook || fig.startsWith(`${n.notebook}_`), `${fig}: figure stems start with their notebook's stem`);
   }
-  assert.deepEqual(selectFindings(['01', 'acc-epochs']).map((f) => f.notebook), ['01_optimizer_mismatch', '06_accumulative_sgd']);
-  assert.deepEqual(selectFindings(['cleansing', '07']).map((f) => f.notebook), ['06_accumulative_sgd', '07_add_your_estimator']);
-  assert.equal(findingFor('04').notebook, '04_lookahead_selection');
-  assert.equal(findingFor('05_final_model_only').notebook, '05_final_model_only');
-  assert.throws(() => findingFor('05-final-model-and-acc'), /no finding for notebook '05-final-model-and-acc'; known: 00_quickstart, /);
-  assert.deepEqual(EXPERIMENTS, ['quickstart', 'optimizer-mismatch', 'taylor-error', 'error-decomposition', 'selection', 'final-model', 'acc-epochs', 'cleansing', 'custom-estimator']);
+  assert.deepEqual(selectFindings(['01', 'acc-epochs']).map((f) => f.id), ['optimizer-mismatch', 'acc-epochs']);
+  assert.deepEqual(selectFindings(['cleansing', '07']).map((f) => f.id), ['cleansing', 'custom-estimator']);
+  assert.deepEqual(findingsOfNotebook('06').map((f) => f.id), ['acc-epochs', 'cleansing']);
+  assert.deepEqual(findingsOfNotebook('05_final_model_only').map((f) => f.id), ['final-model']);
+  assert.throws(() => findingsOfNotebook('05-final-model-and-acc'), /no finding for notebook '05-final-model-and-acc'; known: 00_quickstart, /);
+  assert.deepEqual(findings().map((f) => f.id), ['quickstart', 'optimizer-mismatch', 'taylor-error', 'error-decomposition', 'selection', 'final-model', 'acc-epochs', 'cleansing', 'custom-estimator']);
 });
 
 test('quickstart scatter: one series per estimator with its Spearman in the legend, the y = x line, every point', () => {

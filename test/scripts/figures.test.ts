@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { formatSeconds, parseFigureFlags, progressLine } from '../../scripts/figures.ts';
 import { collectIndex, indexHtml, indexMarkdown, writeIndex } from '../../scripts/figure-index.ts';
-import { FINDINGS } from '../../lib/plot/catalog.ts';
+import { findings } from '../../lib/findings/registry.ts';
 import { writeFigure } from '../../lib/plot/write.ts';
 import type { BarFigure } from '../../lib/plot/spec.ts';
 
@@ -37,15 +37,15 @@ test('progress line: bar, counts, elapsed and ETA from the mean so far', () => {
 
 const spec: BarFigure = { kind: 'bar', title: 'A | title', categories: ['a'], series: [{ name: 's', values: [1] }] };
 
-test('index: every catalogue figure, with notebook, preset and source of what is on disk', () => {
+test('index: every registered figure, with notebook, preset and source of what is on disk', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftda-index-'));
   try {
-    const f = FINDINGS.find((x) => x.figures.length > 0)!;
-    const name = f.figures[0];
-    const source = `results/${f.experiments[0]}/full/summary.json`;
+    const f = findings().find((x) => x.figures.length > 0)!;
+    const name = f.figures[0].name;
+    const source = `results/${f.id}/full/summary.json`;
     writeFigure(name, spec, { dir, html: 'relative', data: { source, rows: [] } });
     const entries = collectIndex(dir);
-    assert.equal(entries.length, FINDINGS.reduce((n, x) => n + x.figures.length, 0));
+    assert.equal(entries.length, findings().reduce((n, x) => n + x.figures.length, 0));
     const e = entries.find((x) => x.name === name)!;
     assert.deepEqual([e.notebook, e.preset, e.source, e.title], [f.notebook, 'full', source, 'A | title']);
     assert.deepEqual(e.files, { svg: true, png: false, html: true, plotly: true, data: true });

@@ -5,8 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EXTRACTORS, fmtLr, formatValue, headlines, markdownTable, parseSummaryFlags, textTable, type Headline } from '../../scripts/summary.ts';
-import { EXPERIMENTS } from '../../lib/plot/catalog.ts';
+import { fmtLr, formatValue, headlines, markdownTable, parseSummaryFlags, textTable, type Headline } from '../../scripts/summary.ts';
+import { findings, getFinding } from '../../lib/findings/registry.ts';
+
+const EXPERIMENTS = findings().map((f) => f.id);
+const EXTRACTORS = Object.fromEntries(findings().map((f) => [f.id, (s: unknown, _e: string) => f.headline(s)]));
 
 const row = (estimator: string, metric: string, mean: number, lo: number, hi: number) => ({ setting: 'mlp', preset: 'quick', lr: 1e-3, estimator, metric, mean, lo, hi });
 
@@ -63,7 +66,7 @@ test('final-model, acc-epochs, cleansing: the last epoch / largest fraction, the
   assert.deepEqual(cl.map((x) => [x.cell, x.value]), [['adult, label noise 20%, remove 10%', -0.05]]);
 });
 
-test('a summary of the wrong shape throws in its extractor (headlines turns that into a row); every catalogue experiment has an extractor', () => {
+test('a summary of the wrong shape throws in its extractor (headlines turns that into a row); every registered finding has a headline', () => {
   assert.throws(() => EXTRACTORS['optimizer-mismatch']({ rows: [] }, 'optimizer-mismatch'), /no 'gains' array/);
   for (const e of EXPERIMENTS) assert.ok(EXTRACTORS[e], `no headline extractor for experiment '${e}'`);
   // A preset nobody ran: every experiment is pending, with the command that writes it.

@@ -1,0 +1,154 @@
+/**
+ * A fidelity cell: estimators against TSLOO ground truth on one attribution cell — the paper's protocol.
+ * Spearman (and Pearson) across the scored training samples, per query, then averaged over queries; means over
+ * seeds and bootstrap CIs come from summary.ts.
+ *
+ * The phases are cell.ts's (each cached: trajectory store, TSLOO groups, estimator scores); the cell's result is
+ * written as `<outDir>/<setting>-<preset>[-sgd]/lr<lr>/seed<seed>/result.json` with its integrity record, next to
+ * the config, seed, engine and versions that produced it.
+ *
+ * @module
+ */
+import path from 'node:path';
+import { runtimeInfo } from '../runtime/backend.ts';
+import { settingHash } from '../train/setting.ts';
+import type { Occurrence } from '../train/trajectory.ts';
+import { writeVerifiedJson } from '../cache/integrity.ts';
+import { column, scoreMatrix, type ScoreMatrix } from '../analysis/score-matrix.ts';
+import { pearson, perQuery, spearman, summarizeQueries } from '../analysis/metrics.ts';
+import { cachedScores, groundTruth, prepareCell, type AttributionCell, type EstimatorSpec } from './cell.ts';
+import { resultsRoot } from './paths.ts';
+
+/** One cell of a fidelity grid: an attribution cell and the estimators compared on it. */
+export interface FidelityCell extends AttributionCell {
+  estimators: EstimatorSpec[];
+  occurrence?: Occurrence;
+  divisor?: 'original' | 'remaining';
+  /**
+   * Train with plain SGD (no momentum, no weight decay) at `lr` instead of the setting's AdamW: the control in
+   * which SGD-influence is the matched estimator. Default: the setting's own optimizer.
+   */
+  optimizer?: 'sgd';
+}
+
+/** Where files go. */
+export interface FidelityPaths {
+  /** Cache root (default `<results>/cache`). */
+  cacheDir?: string;
+  /** Result root of the cells (default `<results>/fidelity`). */
+  outDir?: string;
+}
+
+/** Per-estimator outcome of a cell. */
+export interface EstimatorOutcome {
+  label: string;
+  name: string;
+  options: Record<string, unknown>;
+  /** Spearman per query `[nQueries]` (NaN where undefined). */
+  spearman: number[];
+  pearson: number[];
+  /** Queries scored (the first `nQueries` of the cell; fewer when the spec set `maxQueries`). */
+  nQueries?: number;
+  meanSpearman: number;
+  meanPearson: number;
+  seconds: number;
+  cached: boolean;
+}
+
+/** The result file of one cell. */
+export interface FidelityResult {
+  format: 'faithful-tda/fidelity-cell';
+  version: 1;
+  cell: FidelityCell;
+  describe: unknown;
+  trainSettingHash: string;
+  runHash: string;
+  scoredIds: number[];
+  tsloo: { seconds: number; method: string; noise: unknown; complete: boolean; baseLossMean: number };
+  trainSeconds: number;
+  /** Wall time of this call (a cached cell takes seconds) and the process's peak resident memory so far. */
+  wallSeconds?: number;
+  peakRssMB?: number;
+  estimators: EstimatorOutcome[];
+  runtime: ReturnType<typeof runtimeInfo>;
+  createdAt: string;
+}
+
+/** Directory of a cell's result. */
+export function cellDir(cell: FidelityCell, outDir = path.join(resultsRoot(), 'fidelity')): string {
+  return path.join(outDir, `${cell.setting}-${cell.preset}${cell.optimizer ? `-${cell.optimizer}` : ''}`, `lr${cell.lr}`, `seed${cell.seed}`);
+}
+
+/** The first `k` query columns of a score matrix `[nTrain, nQuery]` → `[nTrain, k]`. */
+export function firstColumns(m: ScoreMatrix, k: number): ScoreMatrix {
+  if (k === m.nQuery) return m;
+  const out = scoreMatrix(m.nTrain, k);
+  for (let q = 0; q < k; q++) {
+    const c = column(m, q);
+    for (let i = 0; i < m.nTrain; i++) out.values[i * k + q] = c[i];
+  }
+  return out;
+}
+
+/** A cell as written into its result: estimator specs without their code-side ids (result files carry labels). */
+function recordedCell(cell: FidelityCell): FidelityCell {
+  return { ...cell, estimators: cell.estimators.map(({ id: _id, ...e }) => e) };
+}
+
+/** Runs (or resumes, or loads) one fidelity cell and writes its `result.json` under {@link cellDir}. */
+export async function runFidelityCell(cell: FidelityCell, paths: FidelityPaths = {}): Promise<FidelityResult> {
+  const tCell = performance.now();
+  const p = await prepareCell(cell, { cacheDir: paths.cacheDir, optimizer: cell.optimizer });
+  const tag = `[fidelity ${cell.setting}/${cell.preset} lr ${cell.lr} seed ${cell.seed}]`;
+  p.log(`${tag} base run: ${p.task.trajectory.manifest.steps} steps, ${p.trainSeconds.toFixed(1)} s`);
+  const occurrence = cell.occurrence ?? 'all';
+  const gt = await groundTruth(p, { occurrence, divisor: cell.divisor ?? 'original' });
+  p.log(`  tsloo: ${gt.timing.seconds.toFixed(1)} s (${gt.method})`);
+
+  const outcomes: EstimatorOutcome[] = [];
+  for (const e of cell.estimators) {
+    const s = await cachedScores(p, gt, { ...e, options: { occurrence, ...(e.options ?? {}) } });
+    const truth = firstColumns(gt.scores, s.nQueries);
+    const sp = perQuery(spearman, s.scores, truth);
+    const pe = perQuery(pearson, s.scores, truth);
+    const outcome: EstimatorOutcome = {
+      label: e.label,
+      name: e.name,
+      options: s.options,
+      spearman: Array.from(sp),
+      pearson: Array.from(pe),
+      nQueries: s.nQueries,
+      meanSpearman: summarizeQueries(sp).mean,
+      meanPearson: summarizeQueries(pe).mean,
+      seconds: s.seconds,
+      cached: s.cached,
+    };
+    p.log(`  ${e.label}: spearman ${outcome.meanSpearman.toFixed(4)}  pearson ${outcome.meanPearson.toFixed(4)}  (${s.nQueries} queries, ${s.seconds.toFixed(1)} s${s.cached ? ', cached' : ''})`);
+    outcomes.push(outcome);
+  }
+
+  const result: FidelityResult = {
+    format: 'faithful-tda/fidelity-cell',
+    version: 1,
+    cell: recordedCell(cell),
+    describe: p.describe,
+    trainSettingHash: settingHash(p.setting),
+    runHash: p.task.trajectory.manifest.runHash,
+    scoredIds: p.task.trainIds,
+    tsloo: {
+      seconds: gt.timing.computeSeconds,
+      method: gt.method,
+      noise: gt.noise,
+      complete: gt.complete,
+      baseLossMean: gt.baseLosses.reduce((a, b) => a + b, 0) / gt.baseLosses.length,
+    },
+    trainSeconds: p.trainSeconds,
+    wallSeconds: (performance.now() - tCell) / 1000,
+    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    estimators: outcomes,
+    runtime: runtimeInfo(),
+    createdAt: new Date().toISOString(),
+  };
+  writeVerifiedJson(path.join(cellDir(cell, paths.outDir), 'result.json'), result, 1);
+  return result;
+}
