@@ -103,7 +103,7 @@ fi
 TSX=(node_modules/.bin/tsx)
 ONLY_ARGS=()
 [ -n "$ONLY" ] && ONLY_ARGS=(--only "$ONLY")
-LOGS="results/reproduce/$PRESET"
+LOGS="${FTDA_RESULTS_DIR:-results}/reproduce/$PRESET"
 TIMINGS="$LOGS/timings.tsv"
 mkdir -p "$LOGS"
 T0=$SECONDS

@@ -40,7 +40,7 @@ const loadBefore = os.loadavg();
 for (const name of settings) {
   const L = await loadSetting(name, preset, { seed: 0 });
   const params = L.model.init(rngFor(0, 'bench-init'));
-  const B = L.setting.batchSize;
+  const B = L.trainConfig.batchSize;
   const batch = makeBatch(L.train, Array.from({ length: Math.min(B, L.train.n) }, (_, i) => i));
   const p = numParams(L.model.spec);
   const v = new Float32Array(rngFor(1, 'bench-v').normalArray(p, 1));

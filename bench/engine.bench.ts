@@ -98,7 +98,7 @@ async function tsUnit(name: string): Promise<{ f: () => unknown | Promise<unknow
   if (name.startsWith('mlp') || name === 'tsloo-mlp') {
     const s = await loadSetting('mlp', 'full', { seed: 0, lr: 1e-3 });
     if (name === 'mlp-step') {
-      const engine = makeEngine({ model: s.model, data: s.train, setting: s.setting });
+      const engine = makeEngine({ model: s.model, data: s.train, setting: s.trainConfig });
       const p0 = s.model.init(rngFor(0, 'init'));
       const theta = flattenParams(p0, s.model.spec);
       disposeParams(p0);
@@ -122,7 +122,7 @@ async function tsUnit(name: string): Promise<{ f: () => unknown | Promise<unknow
       const V = new Float64Array(rngFor(1, 'v').normalArray(64 * p));
       return { f: () => hvpMany(s.model, params, batch, V, { divisor: 64 }), per: 1, cleanup: () => (disposeParams(params), disposeBatch(batch)) };
     }
-    const traj = await train({ model: s.model, data: s.train, setting: { ...s.setting, maxSteps: name === 'mlp-sweep' ? 10 : s.setting.maxSteps } });
+    const traj = await train({ model: s.model, data: s.train, setting: { ...s.trainConfig, maxSteps: name === 'mlp-sweep' ? 10 : s.trainConfig.maxSteps } });
     if (name === 'mlp-sweep') {
       const queries = subset(s.test, Array.from({ length: 50 }, (_, i) => i));
       const trainIds = traj.batches.flatMap((b) => b.slice(0, 2)).slice(0, 16);
@@ -138,7 +138,7 @@ async function tsUnit(name: string): Promise<{ f: () => unknown | Promise<unknow
   const [setting, kind] = name.split('-');
   const L = await loadSetting(setting, 'full', { seed: 0 });
   const params = L.model.init(rngFor(0, 'bench-init'));
-  const B = L.setting.batchSize;
+  const B = L.trainConfig.batchSize;
   const batch = makeBatch(L.train, Array.from({ length: Math.min(B, L.train.n) }, (_, i) => i));
   const p = numParams(L.model.spec);
   const v = new Float32Array(rngFor(1, 'bench-v').normalArray(p, 1));

@@ -44,10 +44,10 @@ const secs = async (f: () => Promise<unknown>) => {
 };
 
 // One training run (full recording, as the estimators need), timed twice; keep the faster.
-let trajectory = await train({ model: L.model, data: L.train, setting: L.setting });
+let trajectory = await train({ model: L.model, data: L.train, setting: L.trainConfig });
 const trainSeconds = Math.min(
-  await secs(async () => (trajectory = await train({ model: L.model, data: L.train, setting: L.setting }))),
-  await secs(() => train({ model: L.model, data: L.train, setting: L.setting })),
+  await secs(async () => (trajectory = await train({ model: L.model, data: L.train, setting: L.trainConfig }))),
+  await secs(() => train({ model: L.model, data: L.train, setting: L.trainConfig })),
 );
 const T = trajectory.manifest.steps;
 

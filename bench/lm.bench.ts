@@ -44,7 +44,7 @@ function median(xs: number[]): number {
 
 async function benchSetting(name: string, preset: string, steps: number, nQueries: number): Promise<Record<string, unknown>> {
   const s = await loadSetting(name, preset, { seed: 0 });
-  const { model, setting } = s;
+  const { model, trainConfig: setting } = s;
   const B = setting.batchSize;
   const T = s.train.yShape[0];
   const tokensPerStep = B * T;

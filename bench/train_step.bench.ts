@@ -27,7 +27,7 @@ import { numParams, type Model } from '../lib/models/types.ts';
 import { flattenParams } from '../lib/models/params.ts';
 import type { Dataset } from '../lib/data/dataset.ts';
 import { makeEngine, Runner } from '../lib/train/engine.ts';
-import type { TrainSetting } from '../lib/train/setting.ts';
+import type { TrainConfig } from '../lib/train/setting.ts';
 import { writeAtomic } from '../lib/cache/integrity.ts';
 
 /** One benchmark case: a model, a batch size and (for language models) a sequence length. */
@@ -93,7 +93,7 @@ function runCase(c: Case, budgetS: number): Record<string, unknown> {
   const model = createModel(c.model);
   const nPerEpoch = 16;
   const data = syntheticData(model, c, nPerEpoch * c.batch);
-  const setting: TrainSetting = {
+  const setting: TrainConfig = {
     seed: 0,
     batchSize: c.batch,
     // Enough steps for the warm-up and the most timed iterations.

@@ -17,7 +17,7 @@ import { cliArgs, flagValue } from './runtime/env.ts';
 import { tf } from './runtime/tf.ts';
 import { CacheMismatchError, exitCode, FtdaError, UsageError } from './runtime/errors.ts';
 import { checkIn, parseIndex, parseIndexList, parseNameList, parseNumber, parseNumberList } from './runtime/flags.ts';
-import { findings, getFinding } from './findings/registry.ts';
+import { findings, getFinding, loadFindingModules } from './findings/registry.ts';
 import type { AnyFinding, ListFlag, RunOptions } from './findings/types.ts';
 import { type Dataset } from './data/dataset.ts';
 import { makeBatch } from './data/batch.ts';
@@ -207,7 +207,7 @@ export async function demo(opts: DemoOptions): Promise<Record<string, unknown>> 
   const steps = s.describe.steps;
   console.log(
     `demo: mlp/${opts.preset} — ${s.train.n} train / ${s.test.n} test MNIST, 784-16-16-10 ReLU, AdamW lr ${opts.lr}, ` +
-      `batch ${s.setting.batchSize}, ${steps} steps, seed ${opts.seed}, backend ${rt.backend}`,
+      `batch ${s.trainConfig.batchSize}, ${steps} steps, seed ${opts.seed}, backend ${rt.backend}`,
   );
   const bar = progress('train');
   const tTrain = performance.now();
@@ -217,7 +217,7 @@ export async function demo(opts: DemoOptions): Promise<Record<string, unknown>> 
     traj = await train({
       model: s.model,
       data: s.train,
-      setting: s.setting,
+      setting: s.trainConfig,
       store,
       onStep: (info) => {
         ran++;
@@ -364,6 +364,7 @@ async function experiment(args: string[]): Promise<void> {
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
+    await loadFindingModules();
     switch (cmd) {
       case 'demo':
         await demo(demoOptions(rest));

@@ -47,6 +47,7 @@
 import { MISMATCH_PRESETS, type MismatchSummary } from '../lib/findings/optimizer-mismatch/experiment.ts';
 import { optimizerMismatch } from '../lib/findings/optimizer-mismatch/index.ts';
 import { ensureResults } from '../lib/findings/notebook.ts';
+import { ABLATION_IDS, VARIANTS } from '../lib/pipeline/variants.ts';
 import { displayFigure, displayTable, formatTable, presetFromEnv, readResults, saveFigure } from '../lib/plot/index.ts';
 
 const PRESET = presetFromEnv(); // FTDA_PRESET, default quick
@@ -112,7 +113,7 @@ await displayTable(spearmanRows, columns);
 // The next cell counts, from the results file, in how many (setting, LR) groups the gain's CI lies above zero.
 
 // %%
-const adamwGains = gains.filter((g) => g.a === 'AdamW-influence (exact)');
+const adamwGains = gains.filter((g) => g.aId === VARIANTS.adamwExact.id && g.bId === VARIANTS.sgdInfluence.id && g.metric === 'spearman' && g.optimizer !== 'sgd');
 const positive = adamwGains.filter((g) => g.lo > 0);
 console.log(`AdamW-influence (exact) beats SGD-influence with a 95% CI above 0 in ${positive.length} of ${adamwGains.length} (setting, LR) groups` + (adamwGains.length ? `; gains ${adamwGains.map((g) => `${g.setting} lr ${g.lr.toExponential(0)}: ${(100 * g.gain).toFixed(0)}%`).join(', ')}` : ''));
 
@@ -129,7 +130,7 @@ console.log(`AdamW-influence (exact) beats SGD-influence with a 95% CI above 0 i
 
 // %%
 const control = spearmanRows.filter((r) => r.optimizer === 'sgd');
-const ablations = spearmanRows.filter((r) => r.optimizer !== 'sgd' && (/\((no bias corr\.|v frozen|no momentum|exact)\)$/.test(r.estimator)));
+const ablations = spearmanRows.filter((r) => r.optimizer !== 'sgd' && [VARIANTS.adamwExact.id, ...ABLATION_IDS].includes(r.estimatorId));
 console.log([
   'SGD control (runs trained with SGD):',
   control.length ? formatTable(control, columns) : '  (none in this preset)',

@@ -16,9 +16,9 @@
 // remainder `r_t = F_t(s_t + δs_t) − F_t(s_t) − J_t δs_t = O(η‖δs_t‖²)`. The measured error, with the configuration
 // matched (AdamW-influence with exact curvature on the AdamW run it models), is
 // `relErr = ‖TSLOO − Δ̂‖_F / ‖TSLOO‖_F` over scored samples × queries, per (setting, learning rate, trajectory length
-// T, seed), with a 95% bootstrap CI over queries. The proxy of `lib/analysis/error-proxy.ts` carries the one-step
+// T, seed), with a 95% bootstrap CI over queries. The proxy of `lib/proxy/taylor-error.ts` (derivation: docs/taylor-error-proxy.md) carries the one-step
 // remainders at the first-order perturbation to θ_T by the same linear map the estimator uses. The paper's formula
-// is not public, so this proxy is derived in that module.
+// is not public, so this proxy is derived on that page.
 //
 // **Sign convention.** Scores and TSLOO are both `ℓ_q(θ_T without z) − ℓ_q(θ_T)`. The error is their difference,
 // with no sign flips.

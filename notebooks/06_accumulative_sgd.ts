@@ -86,8 +86,8 @@ await displayTable(clRows, clColumns);
 const longest = Math.max(...accRows.map((r) => r.epochs as number));
 const lines: string[] = [];
 for (const dataset of [...new Set(accRows.map((r) => r.dataset))]) {
-  const at = (e: string) => accRows.find((r) => r.dataset === dataset && r.epochs === longest && r.estimator === e)?.mean as number | undefined;
-  const [a, s] = [at('ACC-SGD-IE'), at('SGD-IE')];
+  const at = (e: string) => accRows.find((r) => r.dataset === dataset && r.epochs === longest && r.estimatorId === e)?.mean as number | undefined;
+  const [a, s] = [at('acc-sgd-ie'), at('sgd-ie')]; // ids of mean-loss-cell.ts ACC_ESTIMATORS
   if (a !== undefined && s !== undefined) lines.push(`${dataset}, ${longest} epochs: Spearman ACC-SGD-IE ${a.toFixed(3)} vs SGD-IE ${s.toFixed(3)} (difference ${(a - s).toFixed(3)})`);
 }
 for (const key of [...new Set(clRows.map((r) => `${r.dataset}|${r.labelNoise}`))]) {

@@ -49,34 +49,28 @@ console.log(`preset ${PRESET} · tfjs backend ${rt.backend}`);
 
 // %% [markdown]
 // ## Write the estimator
-// `ESTIMATOR_KIT` holds the building blocks the built-ins are made of: per-sample gradients at step t
-// (`trainGradsAt`, `[ids × p]`), query gradients (`queryGradsAt`, `[queries × p]`), the steps at which each scored
-// sample was used (`occurrenceRows`), and `accumulateDots`, which adds `s·⟨G_r, Q_q⟩` to every (row, query) cell.
+// `ESTIMATOR_KIT` (lib/estimators/kit.ts) holds the building blocks the built-ins are made of: per-sample gradients
+// at step t (`trainGradsAt`, `[ids × p]`), query gradients (`queryGradsAt`, `[queries × p]`), `accumulateDots`,
+// which adds `s·⟨G_k, Q_q⟩` to every (row, query) cell, and the per-step template `eachStepUsingSample`, which checks
+// the run, visits every step whose batch used a scored sample (handing over its rows, ids, η_t and divisor D_t) and
+// reports progress. TracIn and Adam first-order are written on that template too.
 // Edit this cell to try your own idea; keep the name, or change it and pass the new one below.
 
 // %%
-const { accumulateDots, checkBaseRun, numParams, occurrenceRows, queryGradsAt, scoreMatrix, trainGradsAt } = ESTIMATOR_KIT;
+const { accumulateDots, adamwHyperOf, eachStepUsingSample, queryGradsAt, trainGradsAt } = ESTIMATOR_KIT;
 
 const tracinAdam: Estimator = {
   name: 'tracin-adam',
   summary: 'TracIn with the AdamW preconditioner: Σ_t η_t/|B_t| ⟨∇ℓ_q(θ_t), ∇ℓ_z(θ_t) ⊘ (√v̂_{t+1} + ε)⟩',
   async score(task: AttributionTask, o: EstimatorOptions = {}) {
-    const T = checkBaseRun(task, 'tracin-adam');
-    const traj = task.trajectory;
-    const opt = traj.manifest.setting.optimizer;
-    if (opt.kind !== 'adamw') throw new Error('tracin-adam needs an AdamW run');
-    const p = numParams(task.model.spec);
-    const rows = occurrenceRows(traj.batches, task.trainIds, o.occurrence ?? 'all'); // per step: {row, id} of scored samples in the batch
-    const out = scoreMatrix(task.trainIds.length, task.queries.n);
-    for (let t = 0; t < T; t++) {
-      if (!rows[t].length || traj.divisors[t] === 0) continue;
-      const post = traj.states.at(t + 1); // AdamW state after step t: v̂ there is the preconditioner step t applied
-      const bc = 1 - opt.beta2 ** post.optStep;
-      const G = trainGradsAt(task, t, rows[t].map((r) => r.id), o.mask); // [rows × p]
-      for (let i = 0; i < G.length; i++) G[i] /= Math.sqrt(post.v![i % p] / bc) + opt.eps;
-      accumulateDots(out, rows[t].map((r) => r.row), G, queryGradsAt(task, t), p, traj.lrs[t] / traj.divisors[t]);
-    }
-    return out;
+    const { beta2, eps } = adamwHyperOf(task, 'tracin-adam'); // a usage error unless the run used AdamW
+    return eachStepUsingSample(task, o, 'tracin-adam', ({ t, rows, ids, lr, divisor, p, out }) => {
+      const post = task.trajectory.states.at(t + 1); // AdamW state after step t: v̂ there is the preconditioner step t applied
+      const bc = 1 - beta2 ** post.optStep;
+      const G = trainGradsAt(task, t, ids, o.mask); // [rows × p]
+      for (let i = 0; i < G.length; i++) G[i] /= Math.sqrt(post.v![i % p] / bc) + eps;
+      accumulateDots(out, rows, G, queryGradsAt(task, t), p, lr / divisor);
+    });
   },
 };
 registerEstimator(tracinAdam as Estimator<never>);

@@ -22,7 +22,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findings, selectFindings } from '../lib/findings/registry.ts';
+import { findings, loadFindingModules, selectFindings } from '../lib/findings/registry.ts';
+import { exitCode, FtdaError } from '../lib/runtime/errors.ts';
 import { buildFigures } from '../lib/findings/build.ts';
 import { figuresDir, PROJECT_ROOT } from '../lib/plot/paths.ts';
 import { ResultsNotFoundError } from '../lib/plot/results.ts';
@@ -229,10 +230,11 @@ export async function main(args: string[]): Promise<number> {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   let code: number;
   try {
+    await loadFindingModules();
     code = await main(process.argv.slice(2));
   } catch (e) {
     console.error(`error: ${(e as Error).message}`);
-    code = 2;
+    code = e instanceof FtdaError ? exitCode(e) : 2;
   }
   process.exit(code);
 }

@@ -22,6 +22,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { REPO_ROOT } from '../lib/runtime/root.ts';
+import { resultsRoot } from '../lib/pipeline/paths.ts';
 import { fileURLToPath } from 'node:url';
 import { notebooks, selectFindings } from '../lib/findings/registry.ts';
 import { figureNames } from '../lib/findings/build.ts';
@@ -43,7 +45,7 @@ import { figuresDir } from '../lib/plot/paths.ts';
 import { notebookProblems, parseSource, serializeNotebook, toNotebook, type Notebook } from './ipynb.ts';
 import { checkPresetName, eachFlag, listOf } from './flags.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = REPO_ROOT;
 const NOTEBOOKS = path.join(ROOT, 'notebooks');
 
 /** Name of the project-local kernelspec the runner executes notebooks with. */
@@ -280,7 +282,7 @@ export function runAll(o: RunOptions): number {
     console.error(`--only ${o.only?.join(',')} matches no notebook; known: ${notebookEntries().map((f) => f.notebook).join(', ')}`);
     return 2;
   }
-  const outDir = path.join(ROOT, 'results', 'notebooks', o.preset);
+  const outDir = path.join(resultsRoot(), 'notebooks', o.preset);
   console.log(`notebooks: preset ${o.preset}, kernel ${KERNEL_NAME} (${path.relative(ROOT, JUPYTER_DIR)}), executed copies in ${path.relative(ROOT, outDir)}/`);
   const runs: NotebookRun[] = [];
   for (const f of selected) {

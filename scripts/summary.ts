@@ -14,9 +14,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findings, getFinding, selectFindings } from '../lib/findings/registry.ts';
+import { findings, getFinding, loadFindingModules, selectFindings } from '../lib/findings/registry.ts';
+import { exitCode, FtdaError } from '../lib/runtime/errors.ts';
 import type { Headline } from '../lib/findings/headline.ts';
-import { projectPath } from '../lib/plot/paths.ts';
+import { resultsRoot } from '../lib/pipeline/paths.ts';
 import { experimentCommand, readResults, ResultsNotFoundError } from '../lib/plot/results.ts';
 import { checkPresetName, eachFlag, listOf } from './flags.ts';
 
@@ -111,7 +112,7 @@ export function parseSummaryFlags(args: string[]): SummaryFlags {
     return true;
   }, 'flags: --preset NAME --only LIST --out DIR|none --json');
   checkPresetName(o.preset);
-  if (o.out === '') o.out = projectPath('results', 'reproduce', o.preset);
+  if (o.out === '') o.out = path.join(resultsRoot(), 'reproduce', o.preset);
   else if (o.out === 'none') o.out = null;
   return o;
 }
@@ -145,10 +146,11 @@ export function main(args: string[]): number {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   let code: number;
   try {
+    await loadFindingModules();
     code = main(process.argv.slice(2));
   } catch (e) {
     console.error(`error: ${(e as Error).message}`);
-    code = 2;
+    code = e instanceof FtdaError ? exitCode(e) : 2;
   }
   process.exit(code);
 }

@@ -14,16 +14,44 @@
  * @module
  */
 import * as fs from 'node:fs';
-import { canonicalJson, settingHash } from '../train/setting.ts';
+import { createHash } from 'node:crypto';
 import { CacheMismatchError } from '../runtime/errors.ts';
 import { readVerifiedJson, writeVerifiedJson } from './integrity.ts';
+
+/** Canonical JSON: object keys sorted at every level, `undefined` fields dropped; non-finite numbers rejected. */
+export function canonicalJson(obj: unknown): string {
+  const walk = (v: unknown, path: string): unknown => {
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`canonicalJson: non-finite number at ${path || '<root>'}`);
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, `${path}[${i}]`));
+    if (v && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(v).sort()) {
+        const x = (v as Record<string, unknown>)[k];
+        if (x !== undefined) out[k] = walk(x, `${path}.${k}`);
+      }
+      return out;
+    }
+    return v;
+  };
+  return JSON.stringify(walk(obj, ''));
+}
+
+/** sha256 (hex) of the canonical JSON of `obj`: equal settings hash equally whatever their key order. */
+export function contentHash(obj: unknown): string {
+  return createHash('sha256').update(canonicalJson(obj)).digest('hex');
+}
+
+/** sha256 (hex) of the bytes of a typed array. */
+export function bytesHash(a: Float32Array | Float64Array | Int32Array): string {
+  return createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+}
 
 /** Hex digits of a cache key (96 bits: collisions are not a concern at any cache size). */
 export const KEY_LENGTH = 24;
 
 /** The key of a cache entry: sha256 of the canonical JSON of `args` (undefined fields dropped), `length` hex digits. */
 export function cacheKey(args: unknown, length = KEY_LENGTH): string {
-  return settingHash(args).slice(0, length);
+  return contentHash(args).slice(0, length);
 }
 
 /** The argument file of entry `file` (`x.json` → `x.args.json`; any other name gets `.args.json` appended). */

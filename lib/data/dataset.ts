@@ -8,6 +8,8 @@
  * @module
  */
 
+import { bytesHash, contentHash } from '../cache/key.ts';
+
 /** A labelled dataset held in host memory. */
 export interface Dataset {
   /** Human-readable name, e.g. `"mnist/train"`. */
@@ -60,4 +62,14 @@ export function subset(ds: Dataset, ids: readonly number[], name = `${ds.name}[$
     if (mask) mask.set(ds.mask!.subarray(id * ys, (id + 1) * ys), k * ys);
   });
   return { ...ds, name, n: ids.length, x, y, mask, meta: { ...(ds.meta ?? {}), parent: ds.name } };
+}
+
+/** A dataset's content fingerprint for cache keys: shapes, classes and the sha256 of each array's bytes (x, y, mask). */
+export function datasetFingerprint(d: Dataset): { xShape: number[]; yShape: number[]; n: number; classes: number | undefined; parts: string[] } {
+  return { xShape: d.xShape, yShape: d.yShape, n: d.n, classes: d.classes, parts: [d.x, d.y, ...(d.mask ? [d.mask] : [])].map((a) => bytesHash(a)) };
+}
+
+/** sha256 of {@link datasetFingerprint}: the data part of cache keys and run hashes. */
+export function datasetHash(d: Dataset): string {
+  return contentHash(datasetFingerprint(d));
 }

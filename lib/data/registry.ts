@@ -14,6 +14,7 @@ import { NEWSGROUPS, parseJsonl, parseNewsgroups, stripNewsgroupText } from './j
 import { fitTfidf, tokenize, transformTfidf } from './tfidf.ts';
 import { decodeUtf8, splitTinyStories } from './text.ts';
 import { binaryTask } from './subsets.ts';
+import { UsageError } from '../runtime/errors.ts';
 
 /** Names accepted by {@link loadDataset}. */
 export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'adult', '20news-binary', 'mnist-1v7', 'digits'] as const;
@@ -192,7 +193,7 @@ export async function loadDataset(name: string, split: Split, opts: LoadOptions 
     case 'digits':
       return loadDigits(split, opts);
     default:
-      throw new Error(`unknown dataset '${name}'; known datasets: ${DATASET_NAMES.join(', ')}`);
+      throw new UsageError(`unknown dataset '${name}'; known datasets: ${DATASET_NAMES.join(', ')}`);
   }
 }
 
@@ -209,7 +210,7 @@ export const TEXT_NAMES = Object.keys(TEXT_FILES) as TextName[];
 /** A whole text corpus as one string (UTF-8 decoded, verified). */
 export async function loadText(name: TextName, opts: ResolveOptions = {}): Promise<string> {
   const f = (TEXT_FILES as Record<string, string>)[name];
-  if (!f) throw new Error(`unknown text corpus '${name}'; known corpora: ${TEXT_NAMES.join(', ')}`);
+  if (!f) throw new UsageError(`unknown text corpus '${name}'; known corpora: ${TEXT_NAMES.join(', ')}`);
   return decodeUtf8(await readDataFile(f, opts), f);
 }
 
@@ -237,7 +238,7 @@ const INSTRUCTION_FILES = {
  */
 export async function loadInstructionTasks(name: keyof typeof INSTRUCTION_FILES, opts: ResolveOptions = {}): Promise<InstructionTask[]> {
   const f = (INSTRUCTION_FILES as Record<string, string>)[name];
-  if (!f) throw new Error(`unknown instruction set '${name}'; known sets: ${Object.keys(INSTRUCTION_FILES).join(', ')}`);
+  if (!f) throw new UsageError(`unknown instruction set '${name}'; known sets: ${Object.keys(INSTRUCTION_FILES).join(', ')}`);
   return parseJsonl(decodeUtf8(await readDataFile(f, opts), f), f).map((v, i) => {
     const r = v as { id?: unknown; instruction?: unknown; instances?: { input?: unknown; output?: unknown }[] };
     const inst = r.instances?.[0];

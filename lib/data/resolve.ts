@@ -19,8 +19,8 @@ import * as os from 'node:os';
 import * as crypto from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { getEnv } from '../runtime/env.ts';
+import { REPO_ROOT } from '../runtime/root.ts';
 import { dataFileEntry, type DataFileEntry, type Encoding, type UrlSource } from './checksums.ts';
 
 /** Places the resolver looks, in order. */
@@ -57,7 +57,6 @@ export interface ResolvedFile {
   from?: string;
 }
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ALL_SOURCES: DataSource[] = ['cache', 'mirror', 'npm', 'url'];
 
 /** Default cache root: `FTDA_DATA_DIR`, else `<repo>/data`. */

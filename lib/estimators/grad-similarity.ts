@@ -8,7 +8,7 @@ import { numParams } from '../models/types.ts';
 import { scoreMatrix, type ScoreMatrix } from '../analysis/score-matrix.ts';
 import { dot } from '../optim/linearize.ts';
 import { finalQueryGrads } from './sweep.ts';
-import { accumulateDots, trainGradsAt } from './tracin.ts';
+import { accumulateDots, trainGradsAt } from './kit.ts';
 import type { AttributionTask, Estimator, EstimatorOptions } from './types.ts';
 import { projectRows } from './masks.ts';
 

@@ -42,7 +42,7 @@ import { perSampleGrads } from '../autodiff/persample.ts';
 import { rngFor } from '../runtime/rng.ts';
 import { scoreMatrix, type ScoreMatrix } from '../analysis/score-matrix.ts';
 import { checkBaseRun, finalQueryGrads } from './sweep.ts';
-import { trainGradsAt } from './tracin.ts';
+import { trainGradsAt } from './kit.ts';
 import { checkMask, maskIndicator } from './masks.ts';
 import type { AttributionTask, Estimator, EstimatorOptions } from './types.ts';
 

@@ -12,6 +12,7 @@ import { ifCg, ifExplicit, ifLissa } from './influence-function.ts';
 import { sgdInfluence } from './sgd-influence.ts';
 import { tracin, tracinCp } from './tracin.ts';
 import type { Estimator } from './types.ts';
+import { UsageError } from '../runtime/errors.ts';
 
 const REGISTRY = new Map<string, Estimator<never>>();
 
@@ -24,7 +25,7 @@ export function registerEstimator(e: Estimator<never>): void {
 /** The estimator registered as `name`; throws listing the known names. */
 export function getEstimator<O = unknown>(name: string): Estimator<O & Record<string, unknown>> {
   const e = REGISTRY.get(name);
-  if (!e) throw new Error(`unknown estimator '${name}'; known: ${[...REGISTRY.keys()].join(', ')}`);
+  if (!e) throw new UsageError(`unknown estimator '${name}'; known: ${[...REGISTRY.keys()].join(', ')}`);
   return e as unknown as Estimator<O & Record<string, unknown>>;
 }
 

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { UsageError } from '../runtime/errors.ts';
 import { tf } from '../runtime/tf.ts';
 import { makeBatch, disposeBatch } from '../data/batch.ts';
 import { numParams } from '../models/types.ts';
@@ -52,14 +53,14 @@ export interface SweepOptions extends EstimatorOptions {
 /** Checks that a task is a complete, unperturbed base run and returns T. */
 export function checkBaseRun(task: AttributionTask, where: string): number {
   const m = task.trajectory.manifest;
-  if (m.removal) throw new Error(`${where}: the trajectory is a counterfactual run (removal of ${m.removal.ids.length} ids); attribute a base run`);
-  if (m.weightsKey) throw new Error(`${where}: the trajectory was trained with custom weights ('${m.weightsKey}'); attribute a base run`);
+  if (m.removal) throw new UsageError(`${where}: the trajectory is a counterfactual run (removal of ${m.removal.ids.length} ids); attribute a base run`);
+  if (m.weightsKey) throw new UsageError(`${where}: the trajectory was trained with custom weights ('${m.weightsKey}'); attribute a base run`);
   if (!m.complete || m.startStep !== 0 || m.endStep !== m.steps) {
-    throw new Error(`${where}: the trajectory is incomplete (states ${m.startStep}..${m.endStep} of ${m.steps})`);
+    throw new UsageError(`${where}: the trajectory is incomplete (states ${m.startStep}..${m.endStep} of ${m.steps})`);
   }
-  if (task.data.n !== m.nTrain) throw new Error(`${where}: data has ${task.data.n} examples, the trajectory was trained on ${m.nTrain}`);
+  if (task.data.n !== m.nTrain) throw new UsageError(`${where}: data has ${task.data.n} examples, the trajectory was trained on ${m.nTrain}`);
   for (const id of task.trainIds) {
-    if (!(Number.isInteger(id) && id >= 0 && id < task.data.n)) throw new Error(`${where}: train id ${id} out of range [0, ${task.data.n})`);
+    if (!(Number.isInteger(id) && id >= 0 && id < task.data.n)) throw new UsageError(`${where}: train id ${id} out of range [0, ${task.data.n})`);
   }
   return m.steps;
 }

@@ -10,58 +10,19 @@
  *
  * @module
  */
-import { makeBatch, disposeBatch } from '../data/batch.ts';
 import { numParams } from '../models/types.ts';
-import { disposeParams } from '../models/params.ts';
-import { perSampleGrads } from '../autodiff/persample.ts';
 import { scoreMatrix, type ScoreMatrix } from '../analysis/score-matrix.ts';
-import { dot } from '../optim/linearize.ts';
-import { occurrenceRows } from './occurrence.ts';
-import { checkBaseRun, queryGradsAt } from './sweep.ts';
+import { UsageError } from '../runtime/errors.ts';
+import { accumulateDots, checkBaseRun, eachStepUsingSample, queryGradsAt, trainGradsAt } from './kit.ts';
 import type { AttributionTask, Estimator, EstimatorOptions } from './types.ts';
-import { projectRows } from './masks.ts';
-
-/** Per-sample gradients of training ids at state t, projected onto `mask` if given: `[ids.length·p]`. */
-export function trainGradsAt(task: AttributionTask, t: number, ids: number[], mask?: Int32Array): Float32Array {
-  const params = task.trajectory.states.params(t);
-  const b = makeBatch(task.data, ids);
-  try {
-    const G = perSampleGrads(task.model, params, b);
-    projectRows(G, numParams(task.model.spec), mask);
-    return G;
-  } finally {
-    disposeBatch(b);
-    disposeParams(params);
-  }
-}
-
-/** Adds s·⟨G_r, Q_q⟩ to out[row r, query q] for all pairs. */
-export function accumulateDots(out: ScoreMatrix, rows: number[], G: Float32Array, Q: Float32Array, p: number, s: number): void {
-  const nq = out.nQuery;
-  rows.forEach((row, k) => {
-    const g = G.subarray(k * p, (k + 1) * p);
-    for (let q = 0; q < nq; q++) out.values[row * nq + q] += s * dot(g, Q.subarray(q * p, (q + 1) * p));
-  });
-}
 
 export const tracin: Estimator = {
   name: 'tracin',
   summary: 'TracIn along the recorded steps: Σ_t η_t⟨∇ℓ_q(θ_t), ∇ℓ_z(θ_t)⟩/D_t over the steps that used z',
-  async score(task: AttributionTask, o: EstimatorOptions = {}): Promise<ScoreMatrix> {
-    const T = checkBaseRun(task, 'tracin');
-    const traj = task.trajectory;
-    const p = numParams(task.model.spec);
-    const rows = occurrenceRows(traj.batches, task.trainIds, o.occurrence ?? 'all');
-    const out = scoreMatrix(task.trainIds.length, task.queries.n);
-    for (let t = 0; t < T; t++) {
-      if (!rows[t].length || traj.divisors[t] === 0) continue;
-      const Q = queryGradsAt(task, t);
-      const G = trainGradsAt(task, t, rows[t].map((r) => r.id), o.mask);
-      accumulateDots(out, rows[t].map((r) => r.row), G, Q, p, traj.lrs[t] / traj.divisors[t]);
-      o.onProgress?.(t + 1, T, 'steps');
-    }
-    return out;
-  },
+  score: (task: AttributionTask, o: EstimatorOptions = {}): Promise<ScoreMatrix> =>
+    eachStepUsingSample(task, o, 'tracin', (s) => {
+      accumulateDots(s.out, s.rows, trainGradsAt(task, s.t, s.ids, o.mask), queryGradsAt(task, s.t), s.p, s.lr / s.divisor);
+    }),
 };
 
 /** Options of TracInCP. */
@@ -76,7 +37,7 @@ export const tracinCp: Estimator<TracInCpOptions> = {
   async score(task: AttributionTask, o: TracInCpOptions = {}): Promise<ScoreMatrix> {
     const T = checkBaseRun(task, 'tracin-cp');
     const k = o.checkpointEvery ?? Math.max(1, Math.round(T / 10));
-    if (!(Number.isInteger(k) && k >= 1)) throw new Error(`tracin-cp: checkpointEvery must be a positive integer, got ${k}`);
+    if (!(Number.isInteger(k) && k >= 1)) throw new UsageError(`tracin-cp: checkpointEvery must be a positive integer, got ${k}`);
     const p = numParams(task.model.spec);
     const out = scoreMatrix(task.trainIds.length, task.queries.n);
     const rows = task.trainIds.map((_, r) => r);

@@ -13,8 +13,12 @@
  * ```
  * @module
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { AnyFinding } from './types.ts';
 import { UsageError } from '../runtime/errors.ts';
+import { getEnv } from '../runtime/env.ts';
 import { quickstart } from './quickstart/index.ts';
 import { optimizerMismatch } from './optimizer-mismatch/index.ts';
 import { taylorError } from './taylor-error/index.ts';
@@ -36,6 +40,32 @@ const FINDINGS: AnyFinding[] = [
   cleansing,
   customEstimator,
 ];
+
+const loadedModules = new Set<string>();
+
+/**
+ * Registers the findings of user modules named in `FTDA_FINDINGS` (comma-separated file paths, relative to the
+ * current directory): each module exports `finding`, a {@link Finding}. The CLI, scripts/figures.ts and
+ * scripts/summary.ts call this first, so a finding kept outside lib/ runs through all of them (and through
+ * reproduce.sh, which calls those). A module already loaded is skipped.
+ * @returns the ids registered by this call
+ * @throws UsageError when a module is missing or exports no `finding`
+ */
+export async function loadFindingModules(list: string | undefined = getEnv('FTDA_FINDINGS')): Promise<string[]> {
+  const ids: string[] = [];
+  for (const item of (list ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const file = path.resolve(item);
+    if (loadedModules.has(file)) continue;
+    if (!fs.existsSync(file)) throw new UsageError(`FTDA_FINDINGS: module ${file} does not exist`);
+    const mod = (await import(pathToFileURL(file).href)) as { finding?: AnyFinding };
+    const f = mod.finding;
+    if (!f || typeof f.id !== 'string' || typeof f.run !== 'function') throw new UsageError(`FTDA_FINDINGS: ${file} exports no \`finding\` (a Finding, lib/findings/types.ts)`);
+    registerFinding(f);
+    loadedModules.add(file);
+    ids.push(f.id);
+  }
+  return ids;
+}
 
 /** Every registered finding, in order. */
 export function findings(): readonly AnyFinding[] {

@@ -8,8 +8,6 @@ import { tf } from '../runtime/tf.ts';
 import { checkDataset, type Dataset } from '../data/dataset.ts';
 import { makeBatch } from '../data/batch.ts';
 import type { Model, Params } from '../models/types.ts';
-import { settingHash } from '../train/setting.ts';
-import { bytesHash } from '../train/trajectory.ts';
 
 /** Default number of queries per forward pass (classification). */
 export const QUERY_CHUNK = 256;
@@ -49,11 +47,7 @@ export function diff64(a: ArrayLike<number>, b: ArrayLike<number>, aOffset = 0):
   return out;
 }
 
-/** sha256 of a dataset's shapes and bytes (x, y, mask): the data part of cache keys. */
-export function datasetHash(d: Dataset): string {
-  const parts = [d.x, d.y, ...(d.mask ? [d.mask] : [])].map((a) => bytesHash(a));
-  return settingHash({ xShape: d.xShape, yShape: d.yShape, n: d.n, classes: d.classes, parts });
-}
+export { datasetHash } from '../data/dataset.ts';
 
 /**
  * Validates training ids: an array of distinct integers in [0, n).

@@ -29,7 +29,7 @@ import { scoreMatrix, type ScoreMatrix } from '../analysis/score-matrix.ts';
 import type { OptimizerSetting } from '../optim/optimizer.ts';
 import { lrSequence, type Schedule } from '../optim/schedule.ts';
 import { makeEngine, Runner, type StepEngine } from '../train/engine.ts';
-import { batchPlan, type TrainSetting } from '../train/setting.ts';
+import { batchPlan, type TrainConfig } from '../train/setting.ts';
 import type { Removal, Trajectory } from '../train/trajectory.ts';
 import { checkIds, checkQueries, diff64, queryLosses, tick, defaultChunk } from './common.ts';
 
@@ -81,7 +81,7 @@ export interface FurtherTrainingResult {
   mode: FurtherTrainingMode;
   subtractMean: boolean;
   /** The further-training setting of seed `seeds[0]` (the others differ only in `seed`). */
-  setting: TrainSetting;
+  setting: TrainConfig;
   timing: { seconds: number; runs: number };
 }
 
@@ -140,7 +140,7 @@ export async function furtherTraining(opts: FurtherTrainingOptions): Promise<Fur
 
   // θ_T and the further-training setting.
   let theta: Float32Array;
-  let baseSetting: TrainSetting | undefined;
+  let baseSetting: TrainConfig | undefined;
   const P = numParams(model.spec);
   if (isTrajectory(opts.from)) {
     if (JSON.stringify(opts.from.manifest.spec) !== JSON.stringify(model.spec)) throw new Error(`${W}: model spec does not match the trajectory's spec`);
@@ -159,7 +159,7 @@ export async function furtherTraining(opts: FurtherTrainingOptions): Promise<Fur
     if (r === undefined) throw new Error(`${W}: give ${name} (no trajectory to take it from)`);
     return r;
   };
-  const settingFor = (seed: number): TrainSetting => ({
+  const settingFor = (seed: number): TrainConfig => ({
     seed,
     batchSize: need('batchSize', opts.batchSize, baseSetting?.batchSize),
     epochs: Math.max(1, epochs),

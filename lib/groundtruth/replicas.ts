@@ -23,7 +23,7 @@ import { paramList, paramRecord, specOffsets } from '../models/params.ts';
 import { type Dataset } from '../data/dataset.ts';
 import { makeBatch } from '../data/batch.ts';
 import { optimizerStep, optStateTensors, slotTensors, type OptState } from '../optim/optimizer.ts';
-import type { TrainSetting } from '../train/setting.ts';
+import type { TrainConfig } from '../train/setting.ts';
 import type { FlatState } from '../train/trajectory.ts';
 import { isFastMlp } from '../autodiff/mlp-fast.ts';
 import { QUERY_CHUNK } from './common.ts';
@@ -50,7 +50,7 @@ export class MlpReplicas {
    * @param state the common start state (host, full: θ and the optimizer slots)
    * @param R number of replicas (≥ 1)
    */
-  constructor(readonly model: Model, readonly setting: TrainSetting, state: FlatState, readonly R: number) {
+  constructor(readonly model: Model, readonly setting: TrainConfig, state: FlatState, readonly R: number) {
     if (!canVectorise(model)) throw new Error(`MlpReplicas: model family '${model.family}' is not a plain MLP`);
     if (!(Number.isInteger(R) && R >= 1)) throw new Error(`MlpReplicas: R must be a positive integer, got ${R}`);
     this.sizes = (model.config as MlpConfig).sizes;

@@ -33,7 +33,7 @@ import { unflattenParams, disposeParams } from '../models/params.ts';
 import { runtimeInfo } from '../runtime/backend.ts';
 import { scoreMatrix, type ScoreMatrix } from '../analysis/score-matrix.ts';
 import { isFullState, makeEngine, resolveRemoval, type RowOrder, type StepEngine } from '../train/engine.ts';
-import { settingHash } from '../train/setting.ts';
+import { cacheKey } from '../cache/key.ts';
 import { readCachedJson, writeVerified } from '../cache/integrity.ts';
 import { acquireLock } from '../cache/lock.ts';
 import { CacheMismatchError } from '../runtime/errors.ts';
@@ -255,7 +255,7 @@ export async function tsloo(opts: TslooOptions): Promise<TslooResult> {
     rowOrder: rowOrder === 'reversed' ? rowOrder : undefined, // absent for 'plan': earlier cache keys stay valid
     queryChunk: chunk,
   };
-  const key = settingHash(descriptor);
+  const key = cacheKey(descriptor, 64);
   const dir = opts.cacheDir !== undefined ? path.join(opts.cacheDir, `tsloo-${key.slice(0, 24)}`) : undefined;
   const resultFile = dir && path.join(dir, 'result.json');
   const fitsRequest = (r: StoredResult) => (r.key !== key ? `holds another request (key ${String(r.key).slice(0, 12)}…)` : r.values?.length !== ids.length * nQ ? `holds ${r.values?.length} values, expected ${ids.length * nQ}` : undefined);

@@ -8,6 +8,7 @@ import { gpt2, GPT2_PRESETS, type Gpt2Config } from './gpt2.ts';
 import { llama, LLAMA_PRESETS, type LlamaConfig } from './llama.ts';
 import { mlp, MLP_PRESETS, type MlpConfig } from './mlp.ts';
 import type { Model, ModelFamily } from './types.ts';
+import { UsageError } from '../runtime/errors.ts';
 
 /** JSON description of a model: a family plus a named preset and/or explicit config overrides. */
 export interface ModelSpecJson {
@@ -45,7 +46,7 @@ export function modelFamilies(): string[] {
 export function createModel(spec: ModelSpecJson): Model {
   const fam = FAMILIES[spec.family];
   if (!fam) {
-    throw new Error(`unknown model family '${spec.family}'; known: ${Object.keys(FAMILIES).join(', ')}`);
+    throw new UsageError(`unknown model family '${spec.family}'; known: ${Object.keys(FAMILIES).join(', ')}`);
   }
   let base: Record<string, unknown> = {};
   if (spec.preset !== undefined) {

@@ -22,11 +22,11 @@ import path from 'node:path';
 import { engineScoped } from '../runtime/backend.ts';
 import { log as defaultLog } from '../runtime/log.ts';
 import { loadSetting } from '../settings/index.ts';
-import type { LoadedSetting } from '../settings/mlp.ts';
+import type { Setting } from '../settings/types.ts';
 import { selectSubset } from '../data/subsets.ts';
 import { subset } from '../data/dataset.ts';
 import { train } from '../train/trainer.ts';
-import { settingHash, totalSteps, type TrainSetting } from '../train/setting.ts';
+import { totalSteps, type TrainConfig } from '../train/setting.ts';
 import type { Trajectory } from '../train/trajectory.ts';
 import { cacheKey } from '../cache/key.ts';
 import { cachedJson } from '../cache/entry.ts';
@@ -100,11 +100,11 @@ export interface CellOptions {
 /** A trained cell, ready to be attributed. */
 export interface PreparedCell {
   cell: AttributionCell;
-  loaded: LoadedSetting;
+  loaded: Setting;
   /** The training configuration actually run (the setting's, or its SGD / truncated variant). */
-  setting: TrainSetting;
+  trainConfig: TrainConfig;
   /** The setting description as recorded with results (with the SGD variant when asked). */
-  describe: LoadedSetting['describe'];
+  describe: Setting['describe'];
   /** Steps run. */
   T: number;
   /** The estimator input: model, training data, base trajectory, queries `[nQueries]`, scored ids `[nScored]`. */
@@ -125,7 +125,7 @@ export async function prepareCell(cell: AttributionCell, o: CellOptions = {}): P
   const cacheDir = o.cacheDir ?? defaultCacheDir();
   const log = o.log ?? defaultLog;
   const loaded = await loadSetting(cell.setting, cell.preset, { seed: cell.seed, lr: cell.lr });
-  let setting = loaded.setting;
+  let setting = loaded.trainConfig;
   let describe = loaded.describe;
   if (o.optimizer === 'sgd') {
     setting = { ...setting, optimizer: { kind: 'sgd', momentum: 0, weightDecay: 0 } };
@@ -140,7 +140,7 @@ export async function prepareCell(cell: AttributionCell, o: CellOptions = {}): P
   if (cell.nQueries > loaded.test.n) throw new DataError(`${cell.setting}/${cell.preset}: nQueries ${cell.nQueries} > test set size ${loaded.test.n}`);
   const queries = subset(loaded.test, Array.from({ length: cell.nQueries }, (_, i) => i), `${loaded.test.name}[:${cell.nQueries}]`);
   // The store is keyed by the description of the run (and its length when truncated), per engine.
-  const runKey = settingHash(engineScoped(T < full ? { describe, maxSteps: T } : describe)).slice(0, 16);
+  const runKey = cacheKey(engineScoped(T < full ? { describe, maxSteps: T } : describe), 16);
   const t0 = performance.now();
   const trajectory = await train({ model: loaded.model, data: loaded.train, setting, store: path.join(cacheDir, 'trajectories', `${cell.setting}-${runKey}`) });
   const trainSeconds = (performance.now() - t0) / 1000;
@@ -149,7 +149,7 @@ export async function prepareCell(cell: AttributionCell, o: CellOptions = {}): P
   return {
     cell,
     loaded,
-    setting,
+    trainConfig: setting,
     describe,
     T,
     task: { model: loaded.model, data: loaded.train, trajectory, queries, trainIds },

@@ -10,13 +10,14 @@
  * @module
  */
 import path from 'node:path';
+import { CacheMismatchError, UsageError } from '../runtime/errors.ts';
 import { runtimeInfo } from '../runtime/backend.ts';
-import { settingHash } from '../train/setting.ts';
+import { contentHash } from '../train/setting.ts';
 import type { Occurrence } from '../train/trajectory.ts';
-import { writeVerifiedJson } from '../cache/integrity.ts';
+import { readVerifiedJson, writeVerifiedJson } from '../cache/integrity.ts';
 import { column, scoreMatrix, type ScoreMatrix } from '../analysis/score-matrix.ts';
 import { pearson, perQuery, spearman, summarizeQueries } from '../analysis/metrics.ts';
-import { cachedScores, groundTruth, prepareCell, type AttributionCell, type EstimatorSpec } from './cell.ts';
+import { cachedScores, estimatorId, groundTruth, prepareCell, type AttributionCell, type EstimatorSpec } from './cell.ts';
 import { resultsRoot } from './paths.ts';
 
 /** One cell of a fidelity grid: an attribution cell and the estimators compared on it. */
@@ -41,6 +42,8 @@ export interface FidelityPaths {
 
 /** Per-estimator outcome of a cell. */
 export interface EstimatorOutcome {
+  /** Stable id (cell.ts `estimatorId`). */
+  id: string;
   label: string;
   name: string;
   options: Record<string, unknown>;
@@ -90,14 +93,25 @@ export function firstColumns(m: ScoreMatrix, k: number): ScoreMatrix {
   return out;
 }
 
-/** A cell as written into its result: estimator specs without their code-side ids (result files carry labels). */
-function recordedCell(cell: FidelityCell): FidelityCell {
-  return { ...cell, estimators: cell.estimators.map(({ id: _id, ...e }) => e) };
+/**
+ * Reads a cell's `result.json` (integrity-checked) for a `--cached-only` summary.
+ * @returns undefined when absent
+ * @throws CorruptFileError when damaged, CacheMismatchError when it predates estimator ids (version 1 without
+ *   `estimators[].id`): rerun the cell without `--cached-only`, which rebuilds it from the score caches
+ */
+export function readFidelityResult(file: string): FidelityResult | undefined {
+  const remedy = 'rerun this cell without --cached-only to rebuild it from the caches';
+  const r = readVerifiedJson<FidelityResult>(file, remedy);
+  if (r && r.estimators.some((e) => typeof e.id !== 'string')) throw new CacheMismatchError(`${file} predates estimator ids; ${remedy}`, file);
+  return r;
 }
 
 /** Runs (or resumes, or loads) one fidelity cell and writes its `result.json` under {@link cellDir}. */
 export async function runFidelityCell(cell: FidelityCell, paths: FidelityPaths = {}): Promise<FidelityResult> {
   const tCell = performance.now();
+  const ids = cell.estimators.map(estimatorId);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup) throw new UsageError(`fidelity cell: two estimators share the id '${dup}' (give each spec its own \`id\`; it defaults to the registry name)`);
   const p = await prepareCell(cell, { cacheDir: paths.cacheDir, optimizer: cell.optimizer });
   const tag = `[fidelity ${cell.setting}/${cell.preset} lr ${cell.lr} seed ${cell.seed}]`;
   p.log(`${tag} base run: ${p.task.trajectory.manifest.steps} steps, ${p.trainSeconds.toFixed(1)} s`);
@@ -112,6 +126,7 @@ export async function runFidelityCell(cell: FidelityCell, paths: FidelityPaths =
     const sp = perQuery(spearman, s.scores, truth);
     const pe = perQuery(pearson, s.scores, truth);
     const outcome: EstimatorOutcome = {
+      id: s.id,
       label: e.label,
       name: e.name,
       options: s.options,
@@ -130,9 +145,9 @@ export async function runFidelityCell(cell: FidelityCell, paths: FidelityPaths =
   const result: FidelityResult = {
     format: 'faithful-tda/fidelity-cell',
     version: 1,
-    cell: recordedCell(cell),
+    cell,
     describe: p.describe,
-    trainSettingHash: settingHash(p.setting),
+    trainSettingHash: contentHash(p.trainConfig),
     runHash: p.task.trajectory.manifest.runHash,
     scoredIds: p.task.trainIds,
     tsloo: {

@@ -7,12 +7,13 @@
  *
  * @module
  */
+import { cacheKey } from '../cache/key.ts';
 import path from 'node:path';
 import { runtimeInfo, engineKey } from '../runtime/backend.ts';
 import { Rng } from '../runtime/rng.ts';
 import { log } from '../runtime/log.ts';
 import { train } from '../train/trainer.ts';
-import { settingHash, type TrainSetting } from '../train/setting.ts';
+import { type TrainConfig } from '../train/setting.ts';
 import type { Trajectory } from '../train/trajectory.ts';
 import { readCachedJson, writeVerified } from '../cache/integrity.ts';
 import { tsloo } from '../groundtruth/tsloo.ts';
@@ -82,7 +83,7 @@ export interface AccCellResult {
   query: 'mean-validation-loss';
   occurrence: 'all';
   divisor: 'original';
-  setting: TrainSetting;
+  setting: TrainConfig;
   base: { steps: number; trainLoss: number; valLoss: number; testLoss: number; testAccuracy: number };
   /** TSLOO of the mean validation loss per training sample `[n_tr]`. */
   truth: number[];
@@ -98,8 +99,8 @@ export interface AccCellResult {
 
 /** The two estimators compared (labels as reported). */
 export const ACC_ESTIMATORS = [
-  { label: 'SGD-IE', name: 'sgd-influence' },
-  { label: 'ACC-SGD-IE', name: 'acc-sgd-ie' },
+  { id: 'sgd-ie', label: 'SGD-IE', name: 'sgd-influence' },
+  { id: 'acc-sgd-ie', label: 'ACC-SGD-IE', name: 'acc-sgd-ie' },
 ] as const;
 
 
@@ -119,7 +120,7 @@ export async function runAccCell(cell: AccCell, cacheDir = defaultCacheDir()): P
   const rt = runtimeInfo();
   const noise = cell.labelNoise ?? 0;
   // labelNoise 0 is omitted so that clean cells keep one key whether or not it was given.
-  const key = settingHash({ cell: { ...cell, labelNoise: noise || undefined }, backend: engineKey(), v: 1 }).slice(0, 24);
+  const key = cacheKey({ cell: { ...cell, labelNoise: noise || undefined }, backend: engineKey(), v: 1 });
   const file = path.join(cacheDir, 'acc-epochs', `${cell.spec.dataset}-E${cell.epochs}-seed${cell.seed}${noise ? `-noise${noise}` : ''}-${key}.json`);
   const hit = readCachedJson<AccCellResult>(file, 'ACC-epochs cell');
   if (hit) return hit;

@@ -15,7 +15,9 @@ export interface FidelityStatRow {
   preset: string;
   lr: number;
   seed: number;
+  /** Display label, and the stable id code matches on (cell.ts `estimatorId`). */
   estimator: string;
+  estimatorId: string;
   metric: 'spearman' | 'pearson';
   /** Mean over queries of the per-query correlation across scored samples. */
   mean: number;
@@ -39,7 +41,7 @@ export function fidelityRows(cell: AttributionCell, est: EstimatorScores, truth:
   const rows = (['spearman', 'pearson'] as const).map((metric): FidelityStatRow => {
     const ci = bootstrapCI(per[metric], { seed: 0, reps: 2000 });
     return {
-      setting: cell.setting, preset: cell.preset, lr: cell.lr, seed: cell.seed, estimator: est.label, metric,
+      setting: cell.setting, preset: cell.preset, lr: cell.lr, seed: cell.seed, estimator: est.label, estimatorId: est.id, metric,
       mean: ci.mean, lo: ci.lo, hi: ci.hi, n: ci.n, skipped: ci.skipped, seconds: est.seconds, cached: est.cached,
     };
   });

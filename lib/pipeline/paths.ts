@@ -8,11 +8,10 @@
  * @module
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { getEnv } from '../runtime/env.ts';
+import { REPO_ROOT } from '../runtime/root.ts';
 
-/** Absolute path of the repository root. */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { REPO_ROOT };
 
 /** The results root: `FTDA_RESULTS_DIR`, else `<repo>/results`. */
 export function resultsRoot(): string {

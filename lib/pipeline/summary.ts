@@ -16,7 +16,10 @@ export interface FidelityRow {
   lr: number;
   /** Optimizer of the attributed run (`adamw`, or `sgd` for the control). */
   optimizer: string;
+  /** Display label. */
   estimator: string;
+  /** Stable id (cell.ts `estimatorId`): what code matches on. */
+  estimatorId: string;
   metric: 'spearman' | 'pearson';
   seeds: number[];
   /** Mean over queries, per seed (same order as `seeds`). */
@@ -41,8 +44,12 @@ export interface GainRow {
   lr: number;
   optimizer: string;
   metric: 'spearman' | 'pearson';
+  /** Display labels of the two estimators. */
   a: string;
   b: string;
+  /** Their stable ids. */
+  aId: string;
+  bId: string;
   /** mean(a) / mean(b) − 1 over the paired (seed, query) values, with its CI; ill-conditioned when mean(b) ≈ 0. */
   gain: number;
   lo: number;
@@ -70,19 +77,20 @@ export function groupCells(results: FidelityResult[]): FidelityResult[][] {
   return [...groups.values()].map((g) => g.sort((a, b) => a.cell.seed - b.cell.seed));
 }
 
-/** Tidy summary rows for every estimator label in the results (seeded bootstrap, reproducible). */
+/** Tidy summary rows for every estimator (by id) in the results (seeded bootstrap, reproducible). */
 export function summariseFidelity(results: FidelityResult[], seed = 0): FidelityRow[] {
   const rows: FidelityRow[] = [];
   for (const g of groupCells(results)) {
-    const labels = [...new Set(g.flatMap((r) => r.estimators.map((e) => e.label)))];
-    for (const label of labels) {
+    const ids = [...new Set(g.flatMap((r) => r.estimators.map((e) => e.id)))];
+    for (const id of ids) {
+      const label = g.flatMap((r) => r.estimators).find((e) => e.id === id)!.label;
       for (const metric of ['spearman', 'pearson'] as const) {
         const perSeed: number[] = [];
         const bySeed: number[][] = [];
         const secs: number[] = [];
         const seeds: number[] = [];
         for (const r of g) {
-          const e = r.estimators.find((x) => x.label === label);
+          const e = r.estimators.find((x) => x.id === id);
           if (!e) continue;
           const vals = e[metric].map((v) => (v === null ? NaN : v));
           const finite = vals.filter((v) => Number.isFinite(v));
@@ -99,6 +107,7 @@ export function summariseFidelity(results: FidelityResult[], seed = 0): Fidelity
           lr: g[0].cell.lr,
           optimizer: optimizerOf(g[0]),
           estimator: label,
+          estimatorId: id,
           metric,
           seeds,
           perSeed,
@@ -116,16 +125,18 @@ export function summariseFidelity(results: FidelityResult[], seed = 0): Fidelity
   return rows;
 }
 
-/** Relative gain of estimator `a` over `b` in each group, paired over (seed, query), seeds resampled first. */
+/** Relative gain of estimator `a` over `b` (ids) in each group, paired over (seed, query), seeds resampled first. */
 export function relativeGains(results: FidelityResult[], a: string, b: string, metric: 'spearman' | 'pearson' = 'spearman', seed = 0): GainRow[] {
   const out: GainRow[] = [];
   for (const g of groupCells(results)) {
     const av: number[][] = [];
     const bv: number[][] = [];
+    let labels: [string, string] | undefined;
     for (const r of g) {
-      const ea = r.estimators.find((x) => x.label === a);
-      const eb = r.estimators.find((x) => x.label === b);
+      const ea = r.estimators.find((x) => x.id === a);
+      const eb = r.estimators.find((x) => x.id === b);
       if (!ea || !eb) continue;
+      labels = [ea.label, eb.label];
       // Pair query by query: both score the cell's first queries, so with different `maxQueries` the common
       // prefix holds the same queries.
       const n = Math.min(ea[metric].length, eb[metric].length);
@@ -136,7 +147,7 @@ export function relativeGains(results: FidelityResult[], a: string, b: string, m
     const rg = clusterRelativeGain(av, bv, { seed, reps: 2000 });
     const d = clusterPairedDiff(av, bv, { seed, reps: 2000 });
     out.push({
-      setting: g[0].cell.setting, preset: g[0].cell.preset, lr: g[0].cell.lr, optimizer: optimizerOf(g[0]), metric, a, b,
+      setting: g[0].cell.setting, preset: g[0].cell.preset, lr: g[0].cell.lr, optimizer: optimizerOf(g[0]), metric, a: labels![0], b: labels![1], aId: a, bId: b,
       gain: rg.gain, lo: rg.lo, hi: rg.hi, diff: d.mean, diffLo: d.lo, diffHi: d.hi, n: rg.n,
     });
   }

@@ -5,11 +5,11 @@
  * @module
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { getEnv } from '../runtime/env.ts';
+import { REPO_ROOT } from '../runtime/root.ts';
 
-/** Absolute path of the repository root. */
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Absolute path of the repository root (lib/runtime/root.ts). */
+export const PROJECT_ROOT = REPO_ROOT;
 
 /** Absolute path of `parts` under the project root. */
 export function projectPath(...parts: string[]): string {

@@ -5,11 +5,11 @@
  * | kind | meaning | exit |
  * |---|---|---|
  * | `usage` | the command, a flag or a value is wrong | 2 |
- * | `data` | an input file (dataset, checkpoint, config) is missing, malformed or hostile | 1 |
- * | `corrupt` | a cached or stored file fails its integrity check | 1 |
- * | `cache-mismatch` | a cache entry holds a different request than the one asked for | 1 |
- * | `divergence` | training or a recursion produced non-finite values | 1 |
- * | `lock` | another live process holds a cache entry and waiting was not allowed | 1 |
+ * | `data` | an input file (dataset, checkpoint, config) is missing, malformed or hostile | 3 |
+ * | `corrupt` | a cached or stored file fails its integrity check | 4 |
+ * | `cache-mismatch` | a cache entry holds a different request than the one asked for | 4 |
+ * | `lock` | another live process holds a cache entry and waiting was not allowed | 5 |
+ * | `divergence` | training or a recursion produced non-finite values | 6 |
  * | `empty-result` | a summary would have no rows (nothing is written) | 2 |
  *
  * @example
@@ -79,8 +79,10 @@ export class EmptyResultError extends FtdaError {
   }
 }
 
-/** The CLI's exit code for an error: 2 for usage mistakes and empty selections, 1 for everything else. */
+/** Exit codes by kind (the table above); anything that is not an {@link FtdaError} exits 1 (a bug, or the platform). */
+export const EXIT_CODES: Record<ErrorKind, number> = { usage: 2, 'empty-result': 2, data: 3, corrupt: 4, 'cache-mismatch': 4, lock: 5, divergence: 6 };
+
+/** The CLI's exit code for an error. */
 export function exitCode(e: unknown): number {
-  if (e instanceof FtdaError && (e.kind === 'usage' || e.kind === 'empty-result')) return 2;
-  return 1;
+  return e instanceof FtdaError ? EXIT_CODES[e.kind] : 1;
 }

@@ -22,6 +22,7 @@
  */
 import { tf } from './tf.ts';
 import { nativeTransposes } from './blas-kernels.ts';
+import { UsageError } from './errors.ts';
 
 /** Names of every fix this module knows, in application order. */
 export const ALL_FIXES = [
@@ -401,7 +402,7 @@ const IMPLS: Record<GradFix, () => void> = {
  */
 export function applyGradFixes(fixes: readonly GradFix[] = ALL_FIXES): GradFix[] {
   for (const f of fixes) {
-    if (!(f in IMPLS)) throw new Error(`unknown gradient fix '${f}'; known: ${ALL_FIXES.join(', ')}`);
+    if (!(f in IMPLS)) throw new UsageError(`unknown gradient fix '${f}'; known: ${ALL_FIXES.join(', ')}`);
     if (applied.has(f)) continue;
     IMPLS[f]();
     applied.add(f);

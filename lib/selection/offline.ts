@@ -12,7 +12,7 @@
 import type { Dataset } from '../data/dataset.ts';
 import { subset } from '../data/dataset.ts';
 import type { Model } from '../models/types.ts';
-import type { TrainSetting } from '../train/setting.ts';
+import type { TrainConfig } from '../train/setting.ts';
 import { train } from '../train/trainer.ts';
 import type { FlatState } from '../train/trajectory.ts';
 import { keptCount, randomK, topK } from './budget.ts';
@@ -44,7 +44,7 @@ export interface Retrained {
  * Trains `setting` from scratch (same seed → same init) on the examples `keep` of `data`.
  * @throws when `keep` is empty or has ids out of range
  */
-export async function retrainOn(o: { model: Model; data: Dataset; setting: TrainSetting; keep: number[] }): Promise<Retrained> {
+export async function retrainOn(o: { model: Model; data: Dataset; setting: TrainConfig; keep: number[] }): Promise<Retrained> {
   if (!o.keep.length) throw new Error('retrainOn: nothing kept');
   const t0 = performance.now();
   const kept = subset(o.data, o.keep, `${o.data.name}[kept ${o.keep.length}]`);

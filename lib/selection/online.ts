@@ -32,7 +32,7 @@ import { perSampleGrads } from '../autodiff/persample.ts';
 import type { CurvatureKind } from '../autodiff/curvature.ts';
 import { adamwAdjoint, dot, type AdamWAdjoint } from '../optim/linearize.ts';
 import { makeEngine, Runner, type StepEngine } from '../train/engine.ts';
-import type { TrainSetting } from '../train/setting.ts';
+import type { TrainConfig } from '../train/setting.ts';
 import type { FlatState } from '../train/trajectory.ts';
 import { rngFor } from '../runtime/rng.ts';
 import { validationGrad } from './objective.ts';
@@ -67,7 +67,7 @@ export interface OnlineStepInfo {
 export interface OnlineOptions {
   model: Model;
   data: Dataset;
-  setting: TrainSetting;
+  setting: TrainConfig;
   /** V = mean loss over this set. */
   validation: Dataset;
   /** Fraction of each epoch's samples kept, in (0, 1]. */

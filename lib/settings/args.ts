@@ -4,13 +4,14 @@
  * @module
  */
 
+import { UsageError } from '../runtime/errors.ts';
 /**
  * The preset `name` of setting `setting`.
  * @throws naming the unknown preset and listing the known ones
  */
 export function pickPreset<P>(setting: string, presets: Record<string, P>, name: string): P {
   if (!Object.hasOwn(presets, name)) {
-    throw new Error(`unknown preset '${name}' for the ${setting} setting; known: ${Object.keys(presets).join(', ')}`);
+    throw new UsageError(`unknown preset '${name}' for the ${setting} setting; known: ${Object.keys(presets).join(', ')}`);
   }
   return presets[name];
 }

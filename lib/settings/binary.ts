@@ -13,7 +13,7 @@ import { subset, type Dataset } from '../data/dataset.ts';
 import { makeBatch } from '../data/batch.ts';
 import { createModel } from '../models/registry.ts';
 import type { Model, Params } from '../models/types.ts';
-import type { TrainSetting } from '../train/setting.ts';
+import type { TrainConfig } from '../train/setting.ts';
 import type { Trajectory } from '../train/trajectory.ts';
 
 /** The binary datasets of paper 2. */
@@ -88,7 +88,7 @@ export async function loadBinaryTask(spec: BinaryTaskSpec, seed: number, labelNo
 }
 
 /** The plain-SGD training setting of paper 2 (no momentum, α = 0, constant LR). */
-export function binaryTrainConfig(spec: BinaryTaskSpec, seed: number, epochs: number): TrainSetting {
+export function binaryTrainConfig(spec: BinaryTaskSpec, seed: number, epochs: number): TrainConfig {
   return {
     seed,
     batchSize: spec.batchSize,

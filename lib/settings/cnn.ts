@@ -33,8 +33,8 @@ import { subset, type Dataset } from '../data/dataset.ts';
 import { createModel } from '../models/registry.ts';
 import { numParams } from '../models/types.ts';
 import type { CnnConfig } from '../models/cnn.ts';
-import { totalSteps, validateSetting, type TrainSetting } from '../train/setting.ts';
-import type { LoadedSetting, SettingDescription } from './mlp.ts';
+import { totalSteps, validateTrainConfig, type TrainConfig } from '../train/setting.ts';
+import type { Setting, SettingDescription } from './types.ts';
 
 /** One CNN preset. */
 export interface CnnPresetSpec {
@@ -76,7 +76,7 @@ export interface CnnSettingOptions {
 }
 
 /** The training part of a CNN preset (plain JSON). */
-export function cnnTrainSetting(p: CnnPresetSpec, seed = 0, lr = CNN_DEFAULT_LR): TrainSetting {
+export function cnnTrainConfig(p: CnnPresetSpec, seed = 0, lr = CNN_DEFAULT_LR): TrainConfig {
   return {
     seed,
     batchSize: p.batchSize,
@@ -90,12 +90,12 @@ export function cnnTrainSetting(p: CnnPresetSpec, seed = 0, lr = CNN_DEFAULT_LR)
  * Loads the CNN setting for a preset.
  * @throws on an unknown preset, a bad seed or LR, or missing data files (the resolver's message)
  */
-export async function loadCnnSetting(preset: string, opts: CnnSettingOptions = {}): Promise<LoadedSetting> {
+export async function loadCnnSetting(preset: string, opts: CnnSettingOptions = {}): Promise<Setting> {
   const p = pickPreset('cnn', CNN_SETTING_PRESETS, preset);
   const seed = opts.seed ?? 0;
   const lr = pickLr('cnn', opts.lr, CNN_DEFAULT_LR);
-  const setting = cnnTrainSetting(p, seed, lr);
-  validateSetting(setting, p.trainSize);
+  const setting = cnnTrainConfig(p, seed, lr);
+  validateTrainConfig(setting, p.trainSize);
 
   const load: LoadOptions = { shape: 'image', resolve: opts.resolve };
   const [fullTrain, fullTest] = await Promise.all([loadDataset(p.dataset, 'train', load), loadDataset(p.dataset, 'test', load)]);
@@ -127,5 +127,5 @@ export async function loadCnnSetting(preset: string, opts: CnnSettingOptions = {
     training: setting,
     steps: totalSteps(setting, p.trainSize),
   };
-  return { model, train: tr.data, test: te.data, setting, describe };
+  return { model, train: tr.data, test: te.data, trainConfig: setting, describe };
 }

@@ -49,9 +49,9 @@ import { runtimeInfo } from '../runtime/backend.ts';
 import { getEnv } from '../runtime/env.ts';
 import { encodeGpt2, GPT2_EOT, GPT2_VOCAB_SIZE } from '../text/gpt2.ts';
 import { blockDataset, joinDocuments, packBlocks, type PackedBlocks } from '../text/packing.ts';
-import { totalSteps, validateSetting, type TrainSetting } from '../train/setting.ts';
+import { totalSteps, validateTrainConfig, type TrainConfig } from '../train/setting.ts';
 import { bytesHash } from '../train/trajectory.ts';
-import type { LoadedSetting, SettingDescription } from './mlp.ts';
+import type { Setting, SettingDescription } from './types.ts';
 import { pretrain, withInitialParams, type PretrainCurve } from './pretrain.ts';
 
 // ---------------------------------------------------------------------------------------------------
@@ -275,12 +275,12 @@ export interface Gpt2SettingDescription extends SettingDescription {
       };
   blocks: { T: number; blockTokens: number; poolBlocks: number; droppedTokens: number };
   base:
-    | { kind: 'pretrained-in-suite'; key: string; corpora: string[]; setting: TrainSetting; firstEval: number | null; lastEval: number | null; steps: number }
+    | { kind: 'pretrained-in-suite'; key: string; corpora: string[]; setting: TrainConfig; firstEval: number | null; lastEval: number | null; steps: number }
     | { kind: 'checkpoint'; path: string; sha256: string };
 }
 
 /** The attributed run's training setting (plain JSON). */
-export function gpt2TrainSetting(p: Gpt2PresetSpec, seed = 0, lr = GPT2_DEFAULT_LR): TrainSetting {
+export function gpt2TrainConfig(p: Gpt2PresetSpec, seed = 0, lr = GPT2_DEFAULT_LR): TrainConfig {
   return {
     seed,
     batchSize: p.batchSize,
@@ -291,8 +291,8 @@ export function gpt2TrainSetting(p: Gpt2PresetSpec, seed = 0, lr = GPT2_DEFAULT_
 }
 
 /** The pretraining run's setting: AdamW β = (0.9, 0.95), wd 0.01, cosine to lr/10 after 10 % warm-up, seed 0. */
-export function gpt2PretrainSetting(pt: Gpt2PretrainSpec, nBlocks: number): TrainSetting {
-  const s: TrainSetting = {
+export function gpt2PretrainSetting(pt: Gpt2PretrainSpec, nBlocks: number): TrainConfig {
+  const s: TrainConfig = {
     seed: 0,
     batchSize: pt.batchSize,
     epochs: pt.epochs,
@@ -333,12 +333,12 @@ function missingPaperInputs(ckpt: string | undefined): string[] {
  * @throws on an unknown preset, bad seed / LR, missing data; `paper` without a checkpoint or without the
  *   tensorflow backend: one error listing what to provide
  */
-export async function loadGpt2Setting(preset: string, opts: Gpt2SettingOptions = {}): Promise<LoadedSetting> {
+export async function loadGpt2Setting(preset: string, opts: Gpt2SettingOptions = {}): Promise<Setting> {
   const p = pickPreset('gpt2', GPT2_SETTING_PRESETS, preset);
   const seed = opts.seed ?? 0;
   const lr = pickLr('gpt2', opts.lr, GPT2_DEFAULT_LR);
-  const setting = gpt2TrainSetting(p, seed, lr);
-  validateSetting(setting, p.trainBlocks);
+  const setting = gpt2TrainConfig(p, seed, lr);
+  validateTrainConfig(setting, p.trainBlocks);
   let ckpt: string | undefined;
   if (p.pretrain === null) {
     ckpt = opts.checkpoint ?? getEnv('FTDA_GPT2_CHECKPOINT');
@@ -433,5 +433,5 @@ export async function loadGpt2Setting(preset: string, opts: Gpt2SettingOptions =
     blocks: { T: p.T, blockTokens: p.T + 1, poolBlocks: blocks.n, droppedTokens: blocks.dropped },
     base,
   };
-  return { model, train, test, setting, describe };
+  return { model, train, test, trainConfig: setting, describe };
 }

@@ -63,9 +63,9 @@ import {
   type InstructionPair,
   type TokenEncoder,
 } from '../text/instructions.ts';
-import { totalSteps, validateSetting, type TrainSetting } from '../train/setting.ts';
+import { totalSteps, validateTrainConfig, type TrainConfig } from '../train/setting.ts';
 import { bytesHash } from '../train/trajectory.ts';
-import type { LoadedSetting, SettingDescription } from './mlp.ts';
+import type { Setting, SettingDescription } from './types.ts';
 import { withInitialParams } from './pretrain.ts';
 
 /** Instruction data sources. */
@@ -116,7 +116,7 @@ export interface LlamaSettingDescription extends SettingDescription {
 }
 
 /** The training setting (plain JSON). */
-export function llamaTrainSetting(p: LlamaPresetSpec, seed = 0, lr = LLAMA_DEFAULT_LR): TrainSetting {
+export function llamaTrainConfig(p: LlamaPresetSpec, seed = 0, lr = LLAMA_DEFAULT_LR): TrainConfig {
   return {
     seed,
     batchSize: p.batchSize,
@@ -196,12 +196,12 @@ async function pairsFor(source: InstructionSource, resolve?: ResolveOptions): Pr
  * @throws on an unknown preset / source, bad seed or LR, too few eligible pairs; `paper` without its
  *   files or without the tensorflow backend: one error listing what to provide
  */
-export async function loadLlamaSetting(preset: string, opts: LlamaSettingOptions = {}): Promise<LoadedSetting> {
+export async function loadLlamaSetting(preset: string, opts: LlamaSettingOptions = {}): Promise<Setting> {
   const p = pickPreset('llama', LLAMA_SETTING_PRESETS, preset);
   const seed = opts.seed ?? 0;
   const lr = pickLr('llama', opts.lr, LLAMA_DEFAULT_LR);
-  const setting = llamaTrainSetting(p, seed, lr);
-  validateSetting(setting, p.trainSize);
+  const setting = llamaTrainConfig(p, seed, lr);
+  validateTrainConfig(setting, p.trainSize);
   const source = opts.source ?? p.source;
 
   const base = p.base === 'stories260K' ? await stories260K(opts.resolve) : llama32(opts, p.length);
@@ -247,7 +247,7 @@ export async function loadLlamaSetting(preset: string, opts: LlamaSettingOptions
     },
     base: base.base,
   };
-  return { model, train, test, setting, describe };
+  return { model, train, test, trainConfig: setting, describe };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -11,13 +11,13 @@
  *
  * @module
  */
+import type { Setting, SettingDescription } from './types.ts';
 import { pickLr, pickPreset } from './args.ts';
 import { loadDataset, type LoadOptions } from '../data/registry.ts';
 import { selectSubset } from '../data/subsets.ts';
 import { subset, type Dataset } from '../data/dataset.ts';
 import { createModel } from '../models/registry.ts';
-import type { Model } from '../models/types.ts';
-import { settingHash, totalSteps, validateSetting, type TrainSetting } from '../train/setting.ts';
+import { contentHash, totalSteps, validateTrainConfig, type TrainConfig } from '../train/setting.ts';
 
 /** Sizes of one MLP preset. */
 export interface MlpPresetSizes {
@@ -57,33 +57,8 @@ export interface MlpSettingOptions {
   resolve?: LoadOptions['resolve'];
 }
 
-/** A loaded setting: everything `train()` needs plus a JSON description for result files. */
-export interface LoadedSetting {
-  model: Model;
-  train: Dataset;
-  test: Dataset;
-  setting: TrainSetting;
-  /** Plain JSON naming the data, model and training (what {@link settingHash} of a result should cover). */
-  describe: SettingDescription;
-}
-
-/** JSON description of a loaded setting. */
-export interface SettingDescription {
-  name: string;
-  preset: string;
-  data: {
-    dataset: string;
-    train: { from: string; poolSize: number; size: number; stream: string };
-    test: { from: string; poolSize: number; size: number; stream: string };
-    files: Record<string, unknown>;
-  };
-  model: { family: string; preset: string; config: unknown; nParams: number };
-  training: TrainSetting;
-  steps: number;
-}
-
 /** The training part of the MLP setting (plain JSON). */
-export function mlpTrainSetting(seed = 0, lr = MLP_DEFAULT_LR): TrainSetting {
+export function mlpTrainConfig(seed = 0, lr = MLP_DEFAULT_LR): TrainConfig {
   return {
     seed,
     batchSize: 64,
@@ -98,12 +73,12 @@ export function mlpTrainSetting(seed = 0, lr = MLP_DEFAULT_LR): TrainSetting {
  * the AdamW training setting.
  * @throws on an unknown preset, a bad seed or LR, or when MNIST cannot be found (the resolver's message)
  */
-export async function loadMlpSetting(preset: string, opts: MlpSettingOptions = {}): Promise<LoadedSetting> {
+export async function loadMlpSetting(preset: string, opts: MlpSettingOptions = {}): Promise<Setting> {
   const sizes = pickPreset('mlp', MLP_SETTING_PRESETS, preset);
   const seed = opts.seed ?? 0;
   const lr = pickLr('mlp', opts.lr, MLP_DEFAULT_LR);
-  const setting = mlpTrainSetting(seed, lr);
-  validateSetting(setting, sizes.trainSize); // also rejects a negative or fractional seed
+  const setting = mlpTrainConfig(seed, lr);
+  validateTrainConfig(setting, sizes.trainSize); // also rejects a negative or fractional seed
 
   const load: LoadOptions = { shape: 'flat', resolve: opts.resolve };
   const [fullTrain, fullTest] = await Promise.all([loadDataset('mnist', 'train', load), loadDataset('mnist', 'test', load)]);
@@ -134,10 +109,10 @@ export async function loadMlpSetting(preset: string, opts: MlpSettingOptions = {
     training: setting,
     steps: totalSteps(setting, sizes.trainSize),
   };
-  return { model, train, test, setting, describe };
+  return { model, train, test, trainConfig: setting, describe };
 }
 
 /** sha256 of a setting description (canonical JSON): equal settings hash equally. */
 export function describeHash(d: SettingDescription): string {
-  return settingHash(d);
+  return contentHash(d);
 }

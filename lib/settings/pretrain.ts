@@ -17,20 +17,20 @@
  *
  * @module
  */
+import { cacheKey } from '../cache/key.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from '../runtime/tf.ts';
 import { runtimeInfo, engineKey } from '../runtime/backend.ts';
-import type { Dataset } from '../data/dataset.ts';
+import { datasetFingerprint, type Dataset } from '../data/dataset.ts';
 import { makeBatch } from '../data/batch.ts';
 import type { Model, Params } from '../models/types.ts';
 import { flattenParams, disposeParams, unflattenParams } from '../models/params.ts';
 import { loadParams, saveParams } from '../models/safetensors.ts';
 import { train } from '../train/trainer.ts';
-import { settingHash, type TrainSetting } from '../train/setting.ts';
+import { type TrainConfig } from '../train/setting.ts';
 import { quarantine, readCachedJson, sha256, writeVerified } from '../cache/integrity.ts';
 import { warn } from '../runtime/log.ts';
-import { bytesHash } from '../train/trajectory.ts';
 
 /** What to pretrain. */
 export interface PretrainSpec {
@@ -39,7 +39,7 @@ export interface PretrainSpec {
   model: Model;
   /** Training examples (e.g. packed text blocks). */
   data: Dataset;
-  setting: TrainSetting;
+  setting: TrainConfig;
   /** Held-out examples whose mean loss is recorded every `evalEvery` steps (the curve). */
   evalData?: Dataset;
   /** Default: about 10 points over the run. */
@@ -80,9 +80,6 @@ export interface PretrainResult {
   curve: PretrainCurve;
 }
 
-function dataKey(d: Dataset): unknown {
-  return { n: d.n, xShape: d.xShape, yShape: d.yShape, classes: d.classes, parts: [d.x, d.y, ...(d.mask ? [d.mask] : [])].map((a) => bytesHash(a)) };
-}
 
 /** Mean per-example loss of `data` at `params` (inside the caller's tidy), in chunks of 64. */
 function meanLoss(model: Model, params: Params, data: Dataset): number {
@@ -100,7 +97,7 @@ function meanLoss(model: Model, params: Params, data: Dataset): number {
  */
 export async function pretrain(spec: PretrainSpec, o: PretrainOptions = {}): Promise<PretrainResult> {
   const { model, data, setting } = spec;
-  const key = settingHash({
+  const key = cacheKey({
     format: 'faithful-tda/pretrain',
     version: 1,
     name: spec.name,
@@ -108,12 +105,12 @@ export async function pretrain(spec: PretrainSpec, o: PretrainOptions = {}): Pro
     config: model.config,
     spec: model.spec,
     setting,
-    data: dataKey(data),
-    evalData: spec.evalData ? dataKey(spec.evalData) : null,
+    data: datasetFingerprint(data),
+    evalData: spec.evalData ? datasetFingerprint(spec.evalData) : null,
     evalEvery: spec.evalEvery ?? null,
     describe: spec.describe,
     backend: engineKey(),
-  });
+  }, 64);
   const dir = path.join(o.cacheDir ?? 'results/cache', 'pretrain', `${spec.name}-${key.slice(0, 16)}`);
   const metaFile = path.join(dir, 'pretrain.json');
   const paramFile = path.join(dir, 'params.safetensors');

@@ -24,7 +24,7 @@ import {
   type OptState,
   type StateSlot,
 } from '../optim/optimizer.ts';
-import { planFor, stepsPerEpoch, validateSetting, type TrainSetting } from './setting.ts';
+import { planFor, stepsPerEpoch, validateTrainConfig, type TrainConfig } from './setting.ts';
 import type { FlatState, Removal } from './trajectory.ts';
 
 /**
@@ -40,7 +40,7 @@ export type WeightFn = (id: number, step: number) => number;
 export interface StepEngine {
   model: Model;
   data: Dataset;
-  setting: TrainSetting;
+  setting: TrainConfig;
   spec: ParamSpec[];
   nParams: number;
   slots: StateSlot[];
@@ -106,7 +106,7 @@ export function resolveRemoval(plan: number[][], nTrain: number, removal: Remova
 export function makeEngine(o: {
   model: Model;
   data: Dataset;
-  setting: TrainSetting;
+  setting: TrainConfig;
   weights?: WeightFn;
   removal?: Removal;
   rowOrder?: RowOrder;
@@ -117,7 +117,7 @@ export function makeEngine(o: {
   if (!model || !Array.isArray(model.spec)) throw new Error('train: model must be a Model (see lib/models/types.ts)');
   if (!data || typeof data.n !== 'number') throw new Error('train: data must be a Dataset (see lib/data/dataset.ts)');
   checkDataset(data);
-  validateSetting(setting, data.n);
+  validateTrainConfig(setting, data.n);
   if (weights !== undefined && typeof weights !== 'function') throw new Error(`train: weights must be a function (id, step) => number`);
   const drawn = planFor(setting, data.n);
   const plan = rowOrder === 'reversed' ? drawn.map((b) => [...b].reverse()) : drawn;

@@ -4,13 +4,12 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import { rngFor } from '../runtime/rng.ts';
 import { validateOptimizer, type OptimizerSetting } from '../optim/optimizer.ts';
 import { validateSchedule, type Schedule } from '../optim/schedule.ts';
 
 /** How to train (plain JSON, hashable). */
-export interface TrainSetting {
+export interface TrainConfig {
   /** Seeds the init (`rngFor(seed, 'init')`) and the batch order (`rngFor(seed, 'order-<epoch>')`). */
   seed: number;
   batchSize: number;
@@ -33,7 +32,7 @@ function posInt(name: string, v: unknown): void {
  * Validates a setting (and, with `nTrain`, the schedule's warm-up against the plan length).
  * Unknown top-level keys are rejected so that typos do not silently fall back to defaults.
  */
-export function validateSetting(s: TrainSetting, nTrain?: number): void {
+export function validateTrainConfig(s: TrainConfig, nTrain?: number): void {
   if (!s || typeof s !== 'object') throw new Error(`setting must be an object, got ${JSON.stringify(s)}`);
   const extra = Object.keys(s).filter((k) => !KEYS.includes(k));
   if (extra.length) throw new Error(`setting: unknown field(s) ${extra.join(', ')}; known: ${KEYS.join(', ')}`);
@@ -52,28 +51,8 @@ export function validateSetting(s: TrainSetting, nTrain?: number): void {
   }
 }
 
-/** Canonical JSON: object keys sorted at every level, `undefined` fields dropped; non-finite numbers rejected. */
-export function canonicalJson(obj: unknown): string {
-  const walk = (v: unknown, path: string): unknown => {
-    if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`canonicalJson: non-finite number at ${path || '<root>'}`);
-    if (Array.isArray(v)) return v.map((x, i) => walk(x, `${path}[${i}]`));
-    if (v && typeof v === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(v).sort()) {
-        const x = (v as Record<string, unknown>)[k];
-        if (x !== undefined) out[k] = walk(x, `${path}.${k}`);
-      }
-      return out;
-    }
-    return v;
-  };
-  return JSON.stringify(walk(obj, ''));
-}
-
-/** sha256 (hex) of the canonical JSON of `obj`: equal settings hash equally whatever their key order. */
-export function settingHash(obj: unknown): string {
-  return createHash('sha256').update(canonicalJson(obj)).digest('hex');
-}
+// canonicalJson and contentHash live with the cache key (lib/cache/key.ts); re-exported for the run hash.
+export { canonicalJson, contentHash } from '../cache/key.ts';
 
 /**
  * The batch plan: per epoch e a permutation of 0..nTrain−1 from `rngFor(seed, 'order-' + e)`, cut into
@@ -93,17 +72,17 @@ export function batchPlan(nTrain: number, batchSize: number, epochs: number, see
 }
 
 /** Number of steps of a setting: min(epochs·ceil(n/B), maxSteps). */
-export function totalSteps(s: TrainSetting, nTrain: number): number {
+export function totalSteps(s: TrainConfig, nTrain: number): number {
   const full = s.epochs * Math.ceil(nTrain / s.batchSize);
   return s.maxSteps !== undefined ? Math.min(full, s.maxSteps) : full;
 }
 
 /** Steps per epoch, ceil(n/B) (step t belongs to epoch floor(t / stepsPerEpoch)). */
-export function stepsPerEpoch(s: TrainSetting, nTrain: number): number {
+export function stepsPerEpoch(s: TrainConfig, nTrain: number): number {
   return Math.ceil(nTrain / s.batchSize);
 }
 
 /** The batch plan of a setting, truncated to {@link totalSteps}. */
-export function planFor(s: TrainSetting, nTrain: number): number[][] {
+export function planFor(s: TrainConfig, nTrain: number): number[][] {
   return batchPlan(nTrain, s.batchSize, s.epochs, s.seed).slice(0, totalSteps(s, nTrain));
 }

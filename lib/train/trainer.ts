@@ -10,11 +10,11 @@ import { rngFor } from '../runtime/rng.ts';
 import type { Model, Params } from '../models/types.ts';
 import { flattenParams } from '../models/params.ts';
 import { checkParams } from '../models/nn.ts';
-import type { Dataset } from '../data/dataset.ts';
+import { datasetHash, type Dataset } from '../data/dataset.ts';
 import { isFullState, makeEngine, Runner, type RowOrder, type StepInfo, type WeightFn } from './engine.ts';
 import { diskTrajectory, makeAccessor, type ReplayContext } from './replay.ts';
 import * as path from 'node:path';
-import { settingHash } from './setting.ts';
+import { contentHash } from './setting.ts';
 import { TrajectoryStore, type CheckpointMeta, type RunHeader, type StoredManifest } from './store.ts';
 import {
   bytesHash,
@@ -27,7 +27,7 @@ import {
   type Trajectory,
   type TrajectoryManifest,
 } from './trajectory.ts';
-import type { TrainSetting } from './setting.ts';
+import type { TrainConfig } from './setting.ts';
 import { CacheMismatchError, CorruptFileError } from '../runtime/errors.ts';
 import { warn } from '../runtime/log.ts';
 import { acquireLock } from '../cache/lock.ts';
@@ -38,7 +38,7 @@ import { lossWatchdog } from './watchdog.ts';
 export interface TrainOptions {
   model: Model;
   data: Dataset;
-  setting: TrainSetting;
+  setting: TrainConfig;
   /** θ_0 (not disposed by train); default `model.init(rngFor(setting.seed, 'init'))`. */
   initParams?: Params;
   /** Loss-weight multiplier w(id, t) (default 1), e.g. 1−ε for ε-removal finite differences. */
@@ -73,10 +73,6 @@ function optInt(name: string, v: unknown, min: number, max = Infinity): void {
   }
 }
 
-function dataHash(d: Dataset): string {
-  const parts = [d.x, d.y, ...(d.mask ? [d.mask] : [])].map((a) => bytesHash(a));
-  return settingHash({ xShape: d.xShape, yShape: d.yShape, n: d.n, classes: d.classes, parts });
-}
 
 /** Steps whose state is stored: first, every k-th, last (the 'none' mode keeps only the last). */
 function recordedGrid(start: number, end: number, k: number, none: boolean): number[] {
@@ -140,11 +136,11 @@ export async function train(opts: TrainOptions): Promise<Trajectory> {
     throw new Error('train: weights with a store need a weightsKey (a name for the weights, part of the run hash)');
   }
   const runtime = runtimeInfo();
-  const sHash = settingHash(setting);
-  const runHash = settingHash({
+  const sHash = contentHash(setting);
+  const runHash = contentHash({
     setting,
     model: { family: model.family, config: model.config, spec },
-    data: store ? dataHash(data) : data.name,
+    data: store ? datasetHash(data) : data.name,
     start: { step: startStep, theta: bytesHash(start.theta), m: start.m && bytesHash(start.m), v: start.v && bytesHash(start.v), buf: start.buf && bytesHash(start.buf), optStep: start.optStep },
     removal: opts.removal,
     rowOrder: reversed, // absent for 'plan': earlier run hashes stay valid

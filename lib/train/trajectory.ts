@@ -14,7 +14,7 @@ import type { ModelFamily, ParamSpec, Params } from '../models/types.ts';
 import { flattenParams, unflattenParams } from '../models/params.ts';
 import type { RuntimeInfo } from '../runtime/backend.ts';
 import type { StateSlot } from '../optim/optimizer.ts';
-import type { TrainSetting } from './setting.ts';
+import type { TrainConfig } from './setting.ts';
 
 /** θ_t → flat float32 vector `[P]` in spec order (synchronous download). */
 export const flatten: (params: Params, spec: ParamSpec[]) => Float32Array = flattenParams;
@@ -52,7 +52,7 @@ export type RecordMode = 'none' | 'params' | 'full';
 export interface TrajectoryManifest {
   format: 'faithful-tda/trajectory';
   version: 1;
-  setting: TrainSetting;
+  setting: TrainConfig;
   settingHash: string;
   /** Hash of everything that determines the bits (setting, model, data, init, removal, weightsKey, backend). */
   runHash: string;
@@ -163,10 +163,7 @@ function bytesOf(a: Float32Array | Float64Array | Int32Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-/** sha256 (hex) of the bytes of a typed array. */
-export function bytesHash(a: Float32Array | Float64Array | Int32Array): string {
-  return createHash('sha256').update(bytesOf(a)).digest('hex');
-}
+export { bytesHash } from '../cache/key.ts';
 
 /**
  * sha256 over the plan (batches, LRs, divisors), the losses (float64 bytes), and every recorded state

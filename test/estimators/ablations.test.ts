@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../lib/runtime/backend.ts';
 import { createModel } from '../../lib/models/registry.ts';
 import { train } from '../../lib/train/trainer.ts';
-import type { TrainSetting } from '../../lib/train/setting.ts';
+import type { TrainConfig } from '../../lib/train/setting.ts';
 import { getEstimator } from '../../lib/estimators/registry.ts';
 import { fdRemovalEffect } from '../../lib/groundtruth/fd-oracle.ts';
 import { relativeError } from '../../lib/analysis/metrics.ts';
@@ -20,7 +20,7 @@ const data = teacherData(16, 6, 3, 1);
 const queries = teacherData(5, 6, 3, 2);
 const model = createModel({ family: 'mlp', config: { sizes: [6, 8, 3], activation: 'tanh' } });
 const ids = [0, 5, 11];
-const adamw = (beta1: number): TrainSetting => ({
+const adamw = (beta1: number): TrainConfig => ({
   seed: 3,
   batchSize: 4,
   epochs: 2,
@@ -28,7 +28,7 @@ const adamw = (beta1: number): TrainSetting => ({
   schedule: { kind: 'linear', lr: 0.02, warmupSteps: 2 },
 });
 
-async function scores(setting: TrainSetting, ablation: string) {
+async function scores(setting: TrainConfig, ablation: string) {
   const base = await train({ model, data, setting });
   const task = { model, data, trajectory: base, queries, trainIds: ids };
   const est = await getEstimator('adamw-influence').score(task, { curvature: 'exact', ablation } as never);

@@ -10,7 +10,7 @@ import { createModel } from '../../lib/models/registry.ts';
 import type { Model } from '../../lib/models/types.ts';
 import type { Dataset } from '../../lib/data/dataset.ts';
 import { train } from '../../lib/train/trainer.ts';
-import type { TrainSetting } from '../../lib/train/setting.ts';
+import type { TrainConfig } from '../../lib/train/setting.ts';
 import type { Occurrence } from '../../lib/train/trajectory.ts';
 import { getEstimator } from '../../lib/estimators/registry.ts';
 import { fdRemovalEffect } from '../../lib/groundtruth/fd-oracle.ts';
@@ -43,7 +43,7 @@ function tokenData(n: number, T: number, vocab: number, seed: number): Dataset {
   return { name: 'synthetic-lm', n, x, xShape: [T], y, yShape: [T], classes: vocab };
 }
 
-const adamw = (lr: number, over: Partial<TrainSetting> = {}): TrainSetting => ({
+const adamw = (lr: number, over: Partial<TrainConfig> = {}): TrainConfig => ({
   seed: 3,
   batchSize: 4,
   epochs: 2,
@@ -51,7 +51,7 @@ const adamw = (lr: number, over: Partial<TrainSetting> = {}): TrainSetting => ({
   schedule: { kind: 'linear', lr, warmupSteps: 2 },
   ...over,
 });
-const sgd = (lr: number): TrainSetting => ({
+const sgd = (lr: number): TrainConfig => ({
   seed: 3,
   batchSize: 4,
   epochs: 2,
@@ -64,7 +64,7 @@ interface Case {
   model: Model;
   data: Dataset;
   queries: Dataset;
-  setting: TrainSetting;
+  setting: TrainConfig;
   estimator: string;
   ids: number[];
   eps: number;

@@ -13,7 +13,7 @@ import { sgdInfluence } from '../../lib/estimators/sgd-influence.ts';
 import { ifCg, ifExplicit, inverseHvpQueries } from '../../lib/estimators/influence-function.ts';
 import { accSgdIe } from '../../lib/estimators/acc-sgd-ie.ts';
 import { finalQueryGrads, queryGradsAt } from '../../lib/estimators/sweep.ts';
-import { trainGradsAt } from '../../lib/estimators/tracin.ts';
+import { trainGradsAt } from '../../lib/estimators/kit.ts';
 import { occurrenceRows } from '../../lib/estimators/occurrence.ts';
 import type { AttributionTask } from '../../lib/estimators/types.ts';
 import { adamwSetting, teacherData } from '../train/fixtures/synth.ts';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { initBackend } from '../../lib/runtime/backend.ts';
 import { createModel } from '../../lib/models/registry.ts';
 import { train } from '../../lib/train/trainer.ts';
-import type { TrainSetting } from '../../lib/train/setting.ts';
+import type { TrainConfig } from '../../lib/train/setting.ts';
 import { getEstimator } from '../../lib/estimators/registry.ts';
 import { queryLosses } from '../../lib/groundtruth/common.ts';
 import { disposeParams } from '../../lib/models/params.ts';
@@ -86,7 +86,7 @@ test('mean-loss query: its loss is the mean validation loss and its scores the m
   const data = teacherData(24, 6, 2, 1);
   const val = teacherData(9, 6, 2, 2);
   const model = createModel({ family: 'mlp', config: { sizes: [6, 5, 2], activation: 'relu' } });
-  const setting: TrainSetting = { seed: 1, batchSize: 6, epochs: 2, optimizer: { kind: 'sgd', momentum: 0, weightDecay: 0 }, schedule: { kind: 'constant', lr: 0.1 } };
+  const setting: TrainConfig = { seed: 1, batchSize: 6, epochs: 2, optimizer: { kind: 'sgd', momentum: 0, weightDecay: 0 }, schedule: { kind: 'constant', lr: 0.1 } };
   const trajectory = await train({ model, data, setting });
   const wrapped = meanLossModel(model);
   const agg = meanLossQuery(val);
@@ -119,7 +119,7 @@ test('mean-loss query: its loss is the mean validation loss and its scores the m
 test("divisor 'original' is the ACC code's (|B|−1)/|B| × mean over the remaining samples", async () => {
   const data = teacherData(20, 6, 2, 3);
   const model = createModel({ family: 'mlp', config: { sizes: [6, 5, 2], activation: 'tanh' } });
-  const setting: TrainSetting = { seed: 2, batchSize: 10, epochs: 1, maxSteps: 1, optimizer: { kind: 'sgd', momentum: 0, weightDecay: 0 }, schedule: { kind: 'constant', lr: 0.5 } };
+  const setting: TrainConfig = { seed: 2, batchSize: 10, epochs: 1, maxSteps: 1, optimizer: { kind: 'sgd', momentum: 0, weightDecay: 0 }, schedule: { kind: 'constant', lr: 0.5 } };
   const base = await train({ model, data, setting });
   const z = base.batches[0][3];
   const run = (divisor: 'original' | 'remaining') => train({ model, data, setting, removal: { ids: [z], occurrence: 'all', divisor } });

@@ -4,7 +4,7 @@
  * the first k columns of its unlimited twin; `cachedOnly` summarises existing cells without computing any.
  */
 import { test } from 'node:test';
-import { CorruptFileError, EmptyResultError } from '../../lib/runtime/errors.ts';
+import { CorruptFileError, EmptyResultError, UsageError } from '../../lib/runtime/errors.ts';
 import { onWarning } from '../../lib/runtime/log.ts';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -13,7 +13,8 @@ import * as path from 'node:path';
 import { initBackend } from '../../lib/runtime/backend.ts';
 import { costBoundEstimators, MISMATCH_ESTIMATORS, MISMATCH_PRESETS, runOptimizerMismatch } from '../../lib/findings/optimizer-mismatch/experiment.ts';
 import { relativeGains } from '../../lib/pipeline/summary.ts';
-import type { FidelityResult } from '../../lib/pipeline/fidelity.ts';
+import { VARIANTS } from '../../lib/pipeline/variants.ts';
+import { runFidelityCell, type FidelityResult } from '../../lib/pipeline/fidelity.ts';
 
 process.env.FTDA_QUIET = '1';
 await initBackend({ backend: 'wasm' });
@@ -22,11 +23,11 @@ MISMATCH_PRESETS['test-small'] = {
   grids: [{ setting: 'mlp', preset: 'quick', lrs: [1e-3], nScored: 12, nQueries: 6 }],
   seeds: [0, 1],
   estimators: [
-    { label: 'TracIn', name: 'tracin' },
-    { label: 'TracIn (first 3)', name: 'tracin', maxQueries: 3 },
-    { label: 'SGD-influence', name: 'sgd-influence', options: { curvature: 'exact' }, maxQueries: 4 },
-    { label: 'AdamW-influence (exact)', name: 'adamw-influence', options: { curvature: 'exact' } },
-    { label: 'AdamW-influence (no momentum)', name: 'adamw-influence', options: { curvature: 'exact', ablation: 'no-momentum' }, maxQueries: 3 },
+    VARIANTS.tracin,
+    { ...VARIANTS.tracin, id: 'tracin-first-3', label: 'TracIn (first 3)', maxQueries: 3 },
+    { ...VARIANTS.sgdInfluence, maxQueries: 4 },
+    VARIANTS.adamwExact,
+    { ...VARIANTS.adamwNoMomentum, maxQueries: 3 },
   ],
 };
 
@@ -58,16 +59,18 @@ test('small grid: files, per-estimator query counts, first-k columns, paired gai
 
   for (const c of onDisk.cells) {
     const r = JSON.parse(fs.readFileSync(path.join(dir, c.dir, 'result.json'), 'utf8')) as FidelityResult;
-    const by = (label: string) => r.estimators.find((e) => e.label === label)!;
+    const by = (id: string) => r.estimators.find((e) => e.id === id)!;
     assert.deepEqual(r.estimators.map((e) => e.nQueries), [6, 3, 4, 6, 3]);
     assert.deepEqual(r.estimators.map((e) => e.spearman.length), [6, 3, 4, 6, 3]);
     // Same estimator on the first 3 queries = the first 3 per-query values of the unlimited one.
-    for (let q = 0; q < 3; q++) assert.ok(Math.abs(by('TracIn (first 3)').spearman[q] - by('TracIn').spearman[q]) < 1e-9, `seed ${c.seed} q ${q}`);
+    for (let q = 0; q < 3; q++) assert.ok(Math.abs(by('tracin-first-3').spearman[q] - by('tracin').spearman[q]) < 1e-9, `seed ${c.seed} q ${q}`);
   }
 
   // The gain pairs AdamW (6 queries) with SGD (4 queries) on the common 4 queries of each cell: 2 cells × 4.
   const gains = s.gains.filter((g) => g.metric === 'spearman');
-  assert.deepEqual(gains.map((g) => g.b), ['SGD-influence', 'AdamW-influence (no momentum)']);
+  assert.deepEqual(gains.map((g) => g.b), ['SGD-influence', 'AdamW-influence (no momentum)'], 'labels for display');
+  assert.deepEqual(gains.map((g) => [g.aId, g.bId]), [[VARIANTS.adamwExact.id, VARIANTS.sgdInfluence.id], [VARIANTS.adamwExact.id, VARIANTS.adamwNoMomentum.id]], 'ids to match on');
+  assert.deepEqual([...new Set(s.rows.map((r) => r.estimatorId))], ['tracin', 'tracin-first-3', VARIANTS.sgdInfluence.id, VARIANTS.adamwExact.id, VARIANTS.adamwNoMomentum.id]);
   assert.equal(gains[0].n, 8);
   for (const g of gains) {
     assert.ok(g.lo <= g.gain && g.gain <= g.hi, JSON.stringify(g));
@@ -96,11 +99,12 @@ test('relativeGains pairs only the common query prefix of two estimators', () =>
     ({
       cell: { setting: 's', preset: 'p', lr: 1, seed: 0 },
       estimators: [
-        { label: 'A', spearman: a, pearson: a },
-        { label: 'B', spearman: b, pearson: b },
+        { id: 'a', label: 'A', spearman: a, pearson: a },
+        { id: 'b', label: 'B', spearman: b, pearson: b },
       ],
     }) as unknown as FidelityResult;
-  const g = relativeGains([cell([0.5, 0.5, 0.9, 0.9], [0.25, 0.25])], 'A', 'B', 'spearman', 1);
+  const g = relativeGains([cell([0.5, 0.5, 0.9, 0.9], [0.25, 0.25])], 'a', 'b', 'spearman', 1);
+  assert.deepEqual([g[0].a, g[0].b, g[0].aId, g[0].bId], ['A', 'B', 'a', 'b']);
   assert.equal(g[0].n, 2);
   assert.ok(Math.abs(g[0].gain - 1) < 1e-12, `gain ${g[0].gain}`); // (0.5 − 0.25) / 0.25 on the first two only
   assert.ok(Math.abs(g[0].diff - 0.25) < 1e-12, `diff ${g[0].diff}`); // 0.5 − 0.25, the same pairs
@@ -124,7 +128,7 @@ test('paper preset: transformer rows first; on wasm it stops at once naming the 
 });
 
 test('issue #17 (2): an edited or truncated score cache is set aside and recomputed, naming the file; a bad cell result under cachedOnly is an error naming it', async () => {
-  MISMATCH_PRESETS['test-cache'] = { grids: [{ setting: 'mlp', preset: 'quick', lrs: [1e-3], nScored: 8, nQueries: 4 }], seeds: [0], estimators: [{ label: 'TracIn', name: 'tracin' }, { label: 'AdamW-influence (exact)', name: 'adamw-influence', options: { curvature: 'exact' } }] };
+  MISMATCH_PRESETS['test-cache'] = { grids: [{ setting: 'mlp', preset: 'quick', lrs: [1e-3], nScored: 8, nQueries: 4 }], seeds: [0], estimators: [VARIANTS.tracin, VARIANTS.adamwExact] };
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ftda-mismatch-cache-'));
   const cacheDir = path.join(out, 'cache');
   try {
@@ -158,5 +162,16 @@ test('issue #17 (2): an edited or truncated score cache is set aside and recompu
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
     delete MISMATCH_PRESETS['test-cache'];
+  }
+});
+
+test('stable ids: two specs sharing an id are refused before anything is trained', async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ftda-mismatch-ids-'));
+  try {
+    const cell = { setting: 'mlp', preset: 'quick', lr: 1e-3, seed: 0, nScored: 4, nQueries: 2, estimators: [VARIANTS.tracin, { ...VARIANTS.tracin, label: 'TracIn again' }] };
+    await assert.rejects(runFidelityCell(cell, { outDir: out, cacheDir: path.join(out, 'cache') }), (e: Error) => e instanceof UsageError && /share the id 'tracin'/.test(e.message));
+    assert.ok(!fs.existsSync(path.join(out, 'cache')), 'nothing trained');
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
   }
 });

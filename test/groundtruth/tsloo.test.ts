@@ -9,7 +9,7 @@ import { mlp, MLP_PRESETS } from '../../lib/models/mlp.ts';
 import { cnn, CNN_PRESETS } from '../../lib/models/cnn.ts';
 import { disposeParams, unflattenParams } from '../../lib/models/params.ts';
 import { train } from '../../lib/train/trainer.ts';
-import type { TrainSetting } from '../../lib/train/setting.ts';
+import type { TrainConfig } from '../../lib/train/setting.ts';
 import type { Removal, Trajectory } from '../../lib/train/trajectory.ts';
 import { tsloo, type TslooOptions } from '../../lib/groundtruth/tsloo.ts';
 import { queryLosses } from '../../lib/groundtruth/common.ts';
@@ -22,7 +22,7 @@ await initBackend({ backend: 'wasm' });
 const model = mlp(MLP_PRESETS.tiny);
 const data = teacherData(40, 12, 4, 1); // B = 8 → 5 steps per epoch; 2 epochs → every id occurs twice
 const queries = teacherData(16, 12, 4, 2);
-const sgdSetting = (over: Partial<TrainSetting> = {}): TrainSetting =>
+const sgdSetting = (over: Partial<TrainConfig> = {}): TrainConfig =>
   adamwSetting({ optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 1e-3, dampening: 0.1 }, schedule: { kind: 'linear', lr: 0.1, warmupSteps: 2 }, ...over });
 const adamw = adamwSetting({ epochs: 2 });
 const base = await train({ model, data, setting: adamw, record: 'full' });
@@ -34,7 +34,7 @@ const opts = (over: Partial<TslooOptions> = {}): TslooOptions => ({ model, data,
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ftda-tsloo-'));
 
 /** TSLOO of one id by a full rerun from step 0 (no branching), the most literal definition. */
-async function literal(traj: Trajectory, setting: TrainSetting, id: number, occurrence: Removal['occurrence'], divisor: Removal['divisor']): Promise<Float64Array> {
+async function literal(traj: Trajectory, setting: TrainConfig, id: number, occurrence: Removal['occurrence'], divisor: Removal['divisor']): Promise<Float64Array> {
   const cf = await train({ model, data, setting, removal: { ids: [id], occurrence, divisor }, record: 'none' });
   const pc = unflattenParams(cf.states.final().theta, model.spec);
   const pb = unflattenParams(traj.states.final().theta, model.spec);

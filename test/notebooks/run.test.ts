@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstCellError, hasJupyter, JUPYTER_INSTALL_HINT } from '../../scripts/notebooks.ts';
 import type { Notebook } from '../../scripts/ipynb.ts';
+import { VARIANTS } from '../../lib/pipeline/variants.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const jupyter = hasJupyter();
@@ -23,10 +24,10 @@ test('runner: notebook 01 writes its figures; notebook 03 is pending with a clea
   const preset = `nbtest-${process.pid}`;
   const resultsDir = path.join(ROOT, 'results', 'optimizer-mismatch', preset);
   const figures = fs.mkdtempSync(path.join(os.tmpdir(), 'ftda-nbfig-'));
-  const rows = ['TracIn', 'SGD-influence', 'AdamW-influence (exact)'].flatMap((estimator, i) =>
-    ['spearman', 'pearson'].map((metric) => ({ setting: 'mlp', preset: 'quick', lr: 1e-3, estimator, metric, seeds: [0], perSeed: [0.3 + i / 10], mean: 0.3 + i / 10, std: null, lo: 0.25 + i / 10, hi: 0.35 + i / 10, n: 40, skipped: 0, seconds: 1 })),
+  const rows = [VARIANTS.tracin, VARIANTS.sgdInfluence, VARIANTS.adamwExact].flatMap((v, i) =>
+    ['spearman', 'pearson'].map((metric) => ({ setting: 'mlp', preset: 'quick', lr: 1e-3, estimator: v.label, estimatorId: v.id, metric, seeds: [0], perSeed: [0.3 + i / 10], mean: 0.3 + i / 10, std: null, lo: 0.25 + i / 10, hi: 0.35 + i / 10, n: 40, skipped: 0, seconds: 1 })),
   );
-  const gains = [{ setting: 'mlp', preset: 'quick', lr: 1e-3, optimizer: 'adamw', metric: 'spearman', a: 'AdamW-influence (exact)', b: 'SGD-influence', gain: 0.25, lo: 0.1, hi: 0.5, n: 40 }];
+  const gains = [{ setting: 'mlp', preset: 'quick', lr: 1e-3, optimizer: 'adamw', metric: 'spearman', a: VARIANTS.adamwExact.label, b: VARIANTS.sgdInfluence.label, aId: VARIANTS.adamwExact.id, bId: VARIANTS.sgdInfluence.id, gain: 0.25, lo: 0.1, hi: 0.5, n: 40 }];
   try {
     fs.mkdirSync(resultsDir, { recursive: true });
     fs.writeFileSync(path.join(resultsDir, 'summary.json'), JSON.stringify({ format: 'faithful-tda/optimizer-mismatch', version: 1, preset, rows, gains, cells: [] }));

@@ -21,9 +21,13 @@ import { readResults, ResultsNotFoundError } from '../../lib/plot/results.ts';
 import { renderSvg } from '../../lib/plot/render-svg.ts';
 import type { BarFigure, HeatmapFigure, LineFigure, ScatterFigure } from '../../lib/plot/spec.ts';
 import { parseXml, byClass } from './xml.ts';
+import { VARIANTS } from '../../lib/pipeline/variants.ts';
+
+/** Display label → stable id of the variants used below (pipeline/variants.ts). */
+const idOf = (label: string) => Object.values(VARIANTS).find((v) => v.label === label)!.id;
 
 const row = (setting: string, lr: number, estimator: string, metric: string, mean: number | null, lo: number | null, hi: number | null) => ({
-  setting, preset: 'quick', lr, estimator, metric, seeds: [0, 1], perSeed: [mean, mean], mean, std: null, lo, hi, n: 40, skipped: 0, seconds: 1,
+  setting, preset: 'quick', lr, estimator, estimatorId: idOf(estimator), metric, seeds: [0, 1], perSeed: [mean, mean], mean, std: null, lo, hi, n: 40, skipped: 0, seconds: 1,
 });
 
 /** The shape runOptimizerMismatch writes (std is null: JSON's NaN). */
@@ -39,11 +43,11 @@ const mismatch: TidySummary = {
     row('cnn', 1e-3, 'AdamW-influence (exact)', 'spearman', 0.2, 0.1, 0.3),
   ],
   gains: [
-    { setting: 'mlp', preset: 'quick', lr: 1e-3, optimizer: 'adamw', metric: 'spearman', a: 'AdamW-influence (exact)', b: 'SGD-influence', gain: 1.2, lo: 0.8, hi: 1.9, n: 80 },
-    { setting: 'mlp', preset: 'quick', lr: 1e-4, optimizer: 'adamw', metric: 'spearman', a: 'AdamW-influence (exact)', b: 'SGD-influence', gain: 0.2, lo: 0.1, hi: 0.3, n: 80 },
-    { setting: 'mlp', preset: 'quick', lr: 1e-4, optimizer: 'adamw', metric: 'pearson', a: 'AdamW-influence (exact)', b: 'SGD-influence', gain: -0.2, lo: -0.3, hi: 0.1, n: 80 },
-    { setting: 'mlp', preset: 'quick', lr: 0.1, optimizer: 'sgd', metric: 'spearman', a: 'SGD-influence', b: 'TracIn', gain: 2, lo: 1, hi: 3, n: 80 },
-    { setting: 'cnn', preset: 'quick', lr: 1e-3, optimizer: 'adamw', metric: 'spearman', a: 'AdamW-influence (exact)', b: 'SGD-influence', gain: 5, lo: 3, hi: 9, n: 16 },
+    { setting: 'mlp', preset: 'quick', lr: 1e-3, optimizer: 'adamw', metric: 'spearman', a: 'AdamW-influence (exact)', b: 'SGD-influence', aId: idOf('AdamW-influence (exact)'), bId: idOf('SGD-influence'), gain: 1.2, lo: 0.8, hi: 1.9, n: 80 },
+    { setting: 'mlp', preset: 'quick', lr: 1e-4, optimizer: 'adamw', metric: 'spearman', a: 'AdamW-influence (exact)', b: 'SGD-influence', aId: idOf('AdamW-influence (exact)'), bId: idOf('SGD-influence'), gain: 0.2, lo: 0.1, hi: 0.3, n: 80 },
+    { setting: 'mlp', preset: 'quick', lr: 1e-4, optimizer: 'adamw', metric: 'pearson', a: 'AdamW-influence (exact)', b: 'SGD-influence', aId: idOf('AdamW-influence (exact)'), bId: idOf('SGD-influence'), gain: -0.2, lo: -0.3, hi: 0.1, n: 80 },
+    { setting: 'mlp', preset: 'quick', lr: 0.1, optimizer: 'sgd', metric: 'spearman', a: 'SGD-influence', b: 'TracIn', aId: idOf('SGD-influence'), bId: idOf('TracIn'), gain: 2, lo: 1, hi: 3, n: 80 },
+    { setting: 'cnn', preset: 'quick', lr: 1e-3, optimizer: 'adamw', metric: 'spearman', a: 'AdamW-influence (exact)', b: 'SGD-influence', aId: idOf('AdamW-influence (exact)'), bId: idOf('SGD-influence'), gain: 5, lo: 3, hi: 9, n: 16 },
   ],
 };
 

@@ -7,18 +7,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fmtLr, formatValue, headlines, markdownTable, parseSummaryFlags, textTable, type Headline } from '../../scripts/summary.ts';
 import { findings, getFinding } from '../../lib/findings/registry.ts';
+import { VARIANTS } from '../../lib/pipeline/variants.ts';
 
 const EXPERIMENTS = findings().map((f) => f.id);
 const EXTRACTORS = Object.fromEntries(findings().map((f) => [f.id, (s: unknown, _e: string) => f.headline(s)]));
 
-const row = (estimator: string, metric: string, mean: number, lo: number, hi: number) => ({ setting: 'mlp', preset: 'quick', lr: 1e-3, estimator, metric, mean, lo, hi });
+const idOf = (label: string) => Object.values(VARIANTS).find((v) => v.label === label)!.id;
+const row = (estimator: string, metric: string, mean: number, lo: number, hi: number) => ({ setting: 'mlp', preset: 'quick', lr: 1e-3, estimator, estimatorId: idOf(estimator), metric, mean, lo, hi });
 
 test('optimizer-mismatch: both Spearmans and the relative gain per setting × LR, Pearson ignored', () => {
   const s = {
     rows: [row('AdamW-influence (exact)', 'spearman', 0.4, 0.35, 0.45), row('SGD-influence', 'spearman', 0.2, 0.15, 0.25), row('SGD-influence', 'pearson', 0.9, 0.8, 1)],
     gains: [
-      { setting: 'mlp', lr: 1e-3, metric: 'spearman', a: 'AdamW-influence (exact)', b: 'SGD-influence', gain: 1, lo: 0.5, hi: 1.5 },
-      { setting: 'mlp', lr: 1e-3, metric: 'pearson', a: 'AdamW-influence (exact)', b: 'SGD-influence', gain: 9, lo: 9, hi: 9 },
+      { setting: 'mlp', lr: 1e-3, metric: 'spearman', a: 'AdamW-influence (exact)', b: 'SGD-influence', aId: idOf('AdamW-influence (exact)'), bId: idOf('SGD-influence'), gain: 1, lo: 0.5, hi: 1.5 },
+      { setting: 'mlp', lr: 1e-3, metric: 'pearson', a: 'AdamW-influence (exact)', b: 'SGD-influence', aId: idOf('AdamW-influence (exact)'), bId: idOf('SGD-influence'), gain: 9, lo: 9, hi: 9 },
     ],
   };
   const h = EXTRACTORS['optimizer-mismatch'](s, 'optimizer-mismatch');
@@ -52,7 +54,7 @@ test('taylor-error, error-decomposition, selection: primary correlation, shares 
 });
 
 test('final-model, acc-epochs, cleansing: the last epoch / largest fraction, the right methods', () => {
-  const fm = (epoch: number, method: string, mean: number) => ({ dataset: 'adult', variant: 'adamw', epoch, method, metric: 'spearman', mean, lo: mean - 0.1, hi: mean + 0.1 });
+  const fm = (epoch: number, method: string, mean: number) => ({ dataset: 'adult', variant: 'adamw', epoch, method, kind: method === 'GT split-half' ? 'split-half' : /FT traj/.test(method) ? 'trajectory' : 'final-model', metric: 'spearman', mean, lo: mean - 0.1, hi: mean + 0.1 });
   const f = EXTRACTORS['final-model']({ rows: [fm(1, 'IF (CG)', 0.99), fm(20, 'Grad-Dot', 0.1), fm(20, 'IF (CG)', 0.7), fm(20, 'AdamW-influence (FT traj.)', 0.8), fm(20, 'GT split-half', 0.75), { ...fm(20, 'IF (CG)', 0.5), metric: 'cosine' }] }, 'final-model');
   assert.deepEqual(f.map((x) => [x.cell, x.quantity.replace('Spearman ρ vs further training, ', ''), x.value]), [
     ['adult adamw, epoch 20', 'best final-model-only: IF (CG)', 0.7],

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../lib/runtime/backend.ts';
 import { createModel } from '../../lib/models/registry.ts';
 import { train } from '../../lib/train/trainer.ts';
-import type { TrainSetting } from '../../lib/train/setting.ts';
+import type { TrainConfig } from '../../lib/train/setting.ts';
 import { getEstimator } from '../../lib/estimators/registry.ts';
 import { relativeError } from '../../lib/analysis/metrics.ts';
 import type { ScoreMatrix } from '../../lib/analysis/score-matrix.ts';
@@ -20,7 +20,7 @@ await initBackend({ backend: 'wasm' });
 const data = teacherData(24, 6, 3, 1);
 const val = teacherData(7, 6, 3, 2);
 const model = createModel({ family: 'mlp', config: { sizes: [6, 8, 3], activation: 'tanh' } });
-const adamw = (over: Partial<TrainSetting> = {}): TrainSetting => ({
+const adamw = (over: Partial<TrainConfig> = {}): TrainConfig => ({
   seed: 3,
   batchSize: 6,
   epochs: 2,
@@ -94,7 +94,7 @@ test('intermediate K = AdamW-influence on the run truncated at the read-out θ_{
 });
 
 test('SGD dynamics: offline horizon = SGD-influence on the validation aggregate', async () => {
-  const setting: TrainSetting = { ...adamw(), optimizer: { kind: 'sgd', momentum: 0, weightDecay: 0.01 }, schedule: { kind: 'constant', lr: 0.2 } };
+  const setting: TrainConfig = { ...adamw(), optimizer: { kind: 'sgd', momentum: 0, weightDecay: 0.01 }, schedule: { kind: 'constant', lr: 0.2 } };
   const traj = await train({ model, data, setting });
   const res = await lookaheadScores({ model, data, trajectory: traj, validation: val }, { horizons: ['offline'] });
   const ref = await getEstimator('sgd-influence').score({ model, data, trajectory: traj, queries: val, trainIds: ids }, { curvature: 'exact' });

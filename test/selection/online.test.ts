@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../lib/runtime/backend.ts';
 import { createModel } from '../../lib/models/registry.ts';
 import { train } from '../../lib/train/trainer.ts';
-import type { TrainSetting } from '../../lib/train/setting.ts';
+import type { TrainConfig } from '../../lib/train/setting.ts';
 import type { AdamWAdjoint } from '../../lib/optim/linearize.ts';
 import { relativeError } from '../../lib/analysis/metrics.ts';
 import { lookaheadScores } from '../../lib/selection/lookahead.ts';
@@ -21,7 +21,7 @@ await initBackend({ backend: 'wasm' });
 const data = teacherData(30, 6, 3, 1);
 const val = teacherData(7, 6, 3, 2);
 const model = createModel({ family: 'mlp', config: { sizes: [6, 8, 3], activation: 'tanh' } });
-const setting: TrainSetting = {
+const setting: TrainConfig = {
   seed: 4,
   batchSize: 8, // 30 = 3·8 + 6: a partial last batch per epoch
   epochs: 2,

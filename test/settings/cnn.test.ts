@@ -28,12 +28,12 @@ test('cnn quick: Fashion-MNIST subsets, small CNN, AdamW; a few steps train', { 
   assert.equal(s.model.family, 'cnn');
   assert.equal(s.describe.model.nParams, 4266);
   assert.equal(s.describe.steps, 10);
-  assert.deepEqual(s.setting.optimizer, { kind: 'adamw', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
+  assert.deepEqual(s.trainConfig.optimizer, { kind: 'adamw', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
   const other = await loadSetting('cnn', 'quick', { seed: 2 });
   assert.notDeepEqual(other.train.meta?.parentIds, s.train.meta?.parentIds, 'the seed draws the subset');
 
   const t0 = performance.now();
-  const traj = await train({ model: s.model, data: s.train, setting: { ...s.setting, maxSteps: 3 } });
+  const traj = await train({ model: s.model, data: s.train, setting: { ...s.trainConfig, maxSteps: 3 } });
   const msPerStep = (performance.now() - t0) / 3;
   assert.equal(traj.losses.length, 3);
   assert.ok(traj.losses.every((l) => Number.isFinite(l) && l > 0 && l < 5), `losses ${traj.losses}`);
@@ -56,7 +56,7 @@ test('cnn full: the CIFAR-10 subset 4000 / 1000 with channels [8, 16]', { skip: 
   assert.deepEqual(s.train.xShape, [32, 32, 3]);
   assert.equal(s.describe.model.nParams, 11642);
   assert.equal(s.describe.steps, 63);
-  assert.equal(s.setting.batchSize, 64);
+  assert.equal(s.trainConfig.batchSize, 64);
 });
 
 test('cnn: unknown preset and bad LR are errors naming the value', async () => {

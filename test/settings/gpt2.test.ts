@@ -118,10 +118,10 @@ test('gpt2 quick: pretraining (cached), blocks, a few attributed steps, finite A
     disposeParams(p2);
 
     // A few steps of the attributed run (linear schedule with warm-up) and AdamW-influence on it.
-    const traj = await train({ model: s.model, data: s.train, setting: { ...s.setting, maxSteps: 3 } });
+    const traj = await train({ model: s.model, data: s.train, setting: { ...s.trainConfig, maxSteps: 3 } });
     assert.ok(traj.losses.every((l) => Number.isFinite(l) && l > 0 && l < 10), `losses ${traj.losses}`);
     // the paper's schedule over the full 24-step run: warm-up of round(2.4) = 2 steps, then linear decay
-    const lrs = Array.from({ length: 24 }, (_, t) => lrAt(s.setting.schedule, t, 24));
+    const lrs = Array.from({ length: 24 }, (_, t) => lrAt(s.trainConfig.schedule, t, 24));
     [0.5, 1, 1, 21 / 22].forEach((f, t) => assert.ok(Math.abs(lrs[t] / 1e-4 - f) < 1e-12, `lr factor at step ${t}: ${lrs[t] / 1e-4} vs ${f}`));
     const scores = await getEstimator('adamw-influence').score(
       { model: s.model, data: s.train, trajectory: traj, queries: subset(s.test, [0, 1]), trainIds: traj.batches[0].slice(0, 2) },

@@ -70,7 +70,7 @@ test('llama quick: stories260K, prompt-masked TinyStories sequences, a few steps
   disposeParams(ref);
 
   const before = tf.memory().numTensors;
-  const traj = await train({ model: s.model, data: s.train, setting: { ...s.setting, maxSteps: 2 } });
+  const traj = await train({ model: s.model, data: s.train, setting: { ...s.trainConfig, maxSteps: 2 } });
   assert.ok(traj.losses.every((l) => Number.isFinite(l) && l > 0 && l < 4), `a pretrained TinyStories model: small losses ${traj.losses}`);
   const scores = await getEstimator('adamw-influence').score(
     { model: s.model, data: s.train, trajectory: traj, queries: subset(s.test, [0]), trainIds: traj.batches[0].slice(0, 2) },

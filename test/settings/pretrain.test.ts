@@ -14,7 +14,7 @@ import { rngFor } from '../../lib/runtime/rng.ts';
 import { createModel } from '../../lib/models/registry.ts';
 import { flattenParams, disposeParams } from '../../lib/models/params.ts';
 import type { Dataset } from '../../lib/data/dataset.ts';
-import type { TrainSetting } from '../../lib/train/setting.ts';
+import type { TrainConfig } from '../../lib/train/setting.ts';
 import { pretrain, withInitialParams } from '../../lib/settings/pretrain.ts';
 
 await initBackend({ backend: 'wasm' });
@@ -35,7 +35,7 @@ function lmData(n: number, T: number, V: number, seed: number): Dataset {
 }
 
 const model = createModel({ family: 'gpt2', preset: 'tiny' }); // V 64, ctx 16
-const setting: TrainSetting = {
+const setting: TrainConfig = {
   seed: 0,
   batchSize: 8,
   epochs: 2,

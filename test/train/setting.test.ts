@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchPlan, canonicalJson, planFor, settingHash, totalSteps, validateSetting } from '../../lib/train/setting.ts';
+import { batchPlan, canonicalJson, planFor, contentHash, totalSteps, validateTrainConfig } from '../../lib/train/setting.ts';
 import { adamwSetting } from './fixtures/synth.ts';
 
 test('batchPlan: every id once per epoch, partial last batch, T = epochs·ceil(n/B)', () => {
@@ -25,24 +25,24 @@ test('planFor honours maxSteps; totalSteps', () => {
   assert.deepEqual(planFor(s, 21), batchPlan(21, 8, 2, 0).slice(0, 3));
 });
 
-test('settingHash: canonical (key order irrelevant), sensitive to values', () => {
+test('contentHash: canonical (key order irrelevant), sensitive to values', () => {
   const a = adamwSetting();
   const b = JSON.parse(JSON.stringify({ schedule: a.schedule, optimizer: a.optimizer, epochs: a.epochs, batchSize: a.batchSize, seed: a.seed }));
-  assert.equal(settingHash(a), settingHash(b));
-  assert.notEqual(settingHash(a), settingHash({ ...a, seed: 1 }));
-  assert.match(settingHash(a), /^[0-9a-f]{64}$/);
+  assert.equal(contentHash(a), contentHash(b));
+  assert.notEqual(contentHash(a), contentHash({ ...a, seed: 1 }));
+  assert.match(contentHash(a), /^[0-9a-f]{64}$/);
   assert.equal(canonicalJson({ b: 1, a: [{ d: 2, c: undefined }] }), '{"a":[{"d":2}],"b":1}');
   assert.throws(() => canonicalJson({ x: NaN }), /non-finite number at \.x/);
 });
 
-test('validateSetting: clear errors', () => {
+test('validateTrainConfig: clear errors', () => {
   for (const bs of [0, -1, 2.5]) {
-    assert.throws(() => validateSetting(adamwSetting({ batchSize: bs })), new RegExp(`batchSize must be a positive integer, got ${bs}`));
+    assert.throws(() => validateTrainConfig(adamwSetting({ batchSize: bs })), new RegExp(`batchSize must be a positive integer, got ${bs}`));
   }
-  assert.throws(() => validateSetting(adamwSetting({ epochs: 0 })), /epochs must be a positive integer/);
-  assert.throws(() => validateSetting({ ...adamwSetting(), optimizer: { kind: 'rmsprop' } } as never), /optimizer\.kind must be 'adamw' or 'sgd', got 'rmsprop'/);
-  assert.throws(() => validateSetting({ ...adamwSetting(), batchsize: 3 } as never), /unknown field\(s\) batchsize/);
-  assert.throws(() => validateSetting(adamwSetting({ seed: -1 })), /seed/);
-  assert.throws(() => validateSetting(adamwSetting({ schedule: { kind: 'linear', lr: 1, warmupSteps: 10 } }), 16), /warm-up \(10 steps\) exceeds totalSteps \(2\)/);
-  assert.throws(() => validateSetting({ ...adamwSetting(), optimizer: { kind: 'sgd', momentum: 0, weightDecay: -1 } }), /weightDecay/);
+  assert.throws(() => validateTrainConfig(adamwSetting({ epochs: 0 })), /epochs must be a positive integer/);
+  assert.throws(() => validateTrainConfig({ ...adamwSetting(), optimizer: { kind: 'rmsprop' } } as never), /optimizer\.kind must be 'adamw' or 'sgd', got 'rmsprop'/);
+  assert.throws(() => validateTrainConfig({ ...adamwSetting(), batchsize: 3 } as never), /unknown field\(s\) batchsize/);
+  assert.throws(() => validateTrainConfig(adamwSetting({ seed: -1 })), /seed/);
+  assert.throws(() => validateTrainConfig(adamwSetting({ schedule: { kind: 'linear', lr: 1, warmupSteps: 10 } }), 16), /warm-up \(10 steps\) exceeds totalSteps \(2\)/);
+  assert.throws(() => validateTrainConfig({ ...adamwSetting(), optimizer: { kind: 'sgd', momentum: 0, weightDecay: -1 } }), /weightDecay/);
 });

@@ -8,14 +8,14 @@ import { adamwStep } from '../../lib/optim/adamw.ts';
 import { paramList, paramRecord } from '../../lib/models/params.ts';
 import { train } from '../../lib/train/trainer.ts';
 import { toParams, trajectoryHash, type FlatState, type Trajectory } from '../../lib/train/trajectory.ts';
-import type { TrainSetting } from '../../lib/train/setting.ts';
+import type { TrainConfig } from '../../lib/train/setting.ts';
 import { adamwSetting, teacherData } from './fixtures/synth.ts';
 
 await initBackend({ backend: 'wasm' });
 
 const model = mlp(MLP_PRESETS.tiny);
 const data = teacherData(40, 12, 4, 1); // B = 8 → 5 steps per epoch
-const sgdSetting = (over: Partial<TrainSetting> = {}): TrainSetting =>
+const sgdSetting = (over: Partial<TrainConfig> = {}): TrainConfig =>
   adamwSetting({ optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 1e-3, dampening: 0.1 }, schedule: { kind: 'linear', lr: 0.1, warmupSteps: 2 }, ...over });
 
 const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));

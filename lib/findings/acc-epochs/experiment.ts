@@ -38,7 +38,7 @@ import { makeBatch } from '../../data/batch.ts';
 import { createModel } from '../../models/registry.ts';
 import type { Model, Params } from '../../models/types.ts';
 import { train } from '../../train/trainer.ts';
-import { settingHash, type TrainSetting } from '../../train/setting.ts';
+import { contentHash, type TrainConfig } from '../../train/setting.ts';
 import { readCachedJson, writeVerified } from '../../cache/integrity.ts';
 import { writeResultFiles } from '../../pipeline/results.ts';
 import { findingDir, defaultCacheDir } from '../../pipeline/paths.ts';
@@ -52,6 +52,7 @@ import { toCsv } from '../../pipeline/summary.ts';
 
 import { ACC_DATASETS, type AccDataset, type BinaryTaskSpec } from '../../settings/binary.ts';
 import { ACC_ESTIMATORS, runAccCell, type AccCell, type AccCellResult } from '../../pipeline/mean-loss-cell.ts';
+import { UsageError } from '../../runtime/errors.ts';
 
 /** A preset: settings × epoch grid × seeds. */
 export interface AccEpochsPreset {
@@ -93,7 +94,9 @@ export interface AccSummaryRow {
   n: number;
   batchSize: number;
   epochs: number;
+  /** Display label, and the stable id code matches on (mean-loss-cell.ts `ACC_ESTIMATORS`). */
   estimator: string;
+  estimatorId: string;
   metric: string;
   mean: number;
   /** Sample std over seeds (null with one seed). */
@@ -137,9 +140,9 @@ export function summariseAcc(results: AccCellResult[]): AccSummaryRow[] {
     const c = g[0].cell;
     for (const e of ACC_ESTIMATORS) {
       for (const metric of Object.keys(g[0].estimators[0].metrics)) {
-        const values = g.map((r) => r.estimators.find((x) => x.label === e.label)!.metrics[metric]);
+        const values = g.map((r) => r.estimators.find((x) => x.name === e.name)!.metrics[metric]);
         const ms = meanStd(values);
-        rows.push({ dataset: c.spec.dataset, n: c.spec.n, batchSize: c.spec.batchSize, epochs: c.epochs, estimator: e.label, metric, mean: ms.mean, std: fin(ms.std), sem: fin(sem(values)), seeds: g.map((r) => r.cell.seed), values });
+        rows.push({ dataset: c.spec.dataset, n: c.spec.n, batchSize: c.spec.batchSize, epochs: c.epochs, estimator: e.label, estimatorId: e.id, metric, mean: ms.mean, std: fin(ms.std), sem: fin(sem(values)), seeds: g.map((r) => r.cell.seed), values });
       }
     }
   }
@@ -152,7 +155,7 @@ export function summariseAcc(results: AccCellResult[]): AccSummaryRow[] {
  */
 export async function runAccEpochs(presetName: string, o: AccEpochsOptions = {}): Promise<AccEpochsSummary> {
   const preset = ACC_EPOCHS_PRESETS[presetName];
-  if (!preset) throw new Error(`unknown acc-epochs preset '${presetName}'; known: ${Object.keys(ACC_EPOCHS_PRESETS).join(', ')}`);
+  if (!preset) throw new UsageError(`unknown acc-epochs preset '${presetName}'; known: ${Object.keys(ACC_EPOCHS_PRESETS).join(', ')}`);
   const outDir = path.join(o.outDir ?? findingDir('acc-epochs'), presetName);
   const cacheDir = o.cacheDir ?? defaultCacheDir();
   const specs = preset.specs.filter((s) => !o.datasets || o.datasets.includes(s.dataset));

@@ -31,7 +31,7 @@ import { selectSubset } from '../../data/subsets.ts';
 import { subset } from '../../data/dataset.ts';
 import { rngFor } from '../../runtime/rng.ts';
 import { train } from '../../train/trainer.ts';
-import { settingHash } from '../../train/setting.ts';
+import { cacheKey } from '../../cache/key.ts';
 import { readCachedJson, writeVerified } from '../../cache/integrity.ts';
 import { writeResultFiles } from '../../pipeline/results.ts';
 import { findingDir, defaultCacheDir } from '../../pipeline/paths.ts';
@@ -39,6 +39,7 @@ import { meanStd } from '../../analysis/stats.ts';
 import { binaryTrainConfig, evaluateFinal, loadBinaryTask, type BinaryTaskSpec } from '../../settings/binary.ts';
 import { runAccCell } from '../../pipeline/mean-loss-cell.ts';
 import { toCsv } from '../../pipeline/summary.ts';
+import { UsageError } from '../../runtime/errors.ts';
 
 /** A preset. */
 export interface CleansingPreset {
@@ -115,7 +116,7 @@ function log(msg: string): void {
 /** All retrains of one (label noise, seed), cached as one JSON file. */
 export async function cleansingCell(preset: CleansingPreset, spec: BinaryTaskSpec, labelNoise: number, seed: number, cacheDir: string): Promise<CleansingPoint[]> {
   const { epochs, fractions, randomDraws, nEval } = preset;
-  const key = settingHash({ preset: { spec, epochs, fractions, randomDraws, nEval }, labelNoise, seed, backend: engineKey() }).slice(0, 20);
+  const key = cacheKey({ preset: { spec, epochs, fractions, randomDraws, nEval }, labelNoise, seed, backend: engineKey() }, 20);
   const file = path.join(cacheDir, 'cleansing', `${spec.dataset}-noise${labelNoise}-seed${seed}-${key}.json`);
   const hit = readCachedJson<CleansingPoint[]>(file, 'cleansing retrains');
   if (hit) return hit;
@@ -129,8 +130,8 @@ export async function cleansingCell(preset: CleansingPreset, spec: BinaryTaskSpe
   const n = s.train.n;
   const flipped = new Set(s.flipped);
   const scoreOf: Record<string, number[]> = {
-    'SGD-IE': cell.estimators.find((e) => e.label === 'SGD-IE')!.scores,
-    'ACC-SGD-IE': cell.estimators.find((e) => e.label === 'ACC-SGD-IE')!.scores,
+    'SGD-IE': cell.estimators.find((e) => e.name === 'sgd-influence')!.scores,
+    'ACC-SGD-IE': cell.estimators.find((e) => e.name === 'acc-sgd-ie')!.scores,
     'TSLOO (oracle)': cell.truth,
   };
   const retrain = async (removed: number[]) => {
@@ -247,7 +248,7 @@ export interface CleansingOptions {
 /** Runs a preset and writes `summary.json`, `summary.csv`, `points.csv` under `<outDir>/<preset>/`. */
 export async function runCleansing(presetName: string, o: CleansingOptions = {}): Promise<CleansingSummary> {
   const preset = CLEANSING_PRESETS[presetName];
-  if (!preset) throw new Error(`unknown cleansing preset '${presetName}'; known: ${Object.keys(CLEANSING_PRESETS).join(', ')}`);
+  if (!preset) throw new UsageError(`unknown cleansing preset '${presetName}'; known: ${Object.keys(CLEANSING_PRESETS).join(', ')}`);
   const outDir = path.join(o.outDir ?? findingDir('cleansing'), presetName);
   const cacheDir = o.cacheDir ?? defaultCacheDir();
   const seeds = o.seeds ?? preset.seeds;

@@ -20,15 +20,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { VARIANTS } from '../../pipeline/variants.ts';
 import { runtimeInfo } from '../../runtime/backend.ts';
-import { settingHash } from '../../train/setting.ts';
+import { contentHash } from '../../train/setting.ts';
 import { readCachedJson, writeVerified } from '../../cache/integrity.ts';
-import { numParams } from '../../models/types.ts';
 import { fdRemovalEffect } from '../../groundtruth/fd-oracle.ts';
 import { getEstimator } from '../../estimators/registry.ts';
-import { occurrenceRows } from '../../estimators/occurrence.ts';
-import { checkBaseRun, queryGradsAt } from '../../estimators/sweep.ts';
-import { accumulateDots, trainGradsAt } from '../../estimators/tracin.ts';
+import * as kit from '../../estimators/kit.ts';
 import type { AttributionTask, Estimator, EstimatorOptions } from '../../estimators/types.ts';
 import { fromJSON, row, scoreMatrix, toJSON, type ScoreMatrix } from '../../analysis/score-matrix.ts';
 import { relativeError } from '../../analysis/metrics.ts';
@@ -38,15 +36,10 @@ import { fidelityRows, type FidelityStatRow } from '../../pipeline/metrics.ts';
 import { findingDir } from '../../pipeline/paths.ts';
 import { cacheKey } from '../../cache/key.ts';
 import { cachedJson } from '../../cache/entry.ts';
+import { UsageError } from '../../runtime/errors.ts';
 
-/**
- * The helpers the built-in estimators are made of, for writing a new one:
- * `checkBaseRun(task, where)` → T; `occurrenceRows(batches, trainIds, occurrence)` → per step, the `{row, id}`
- * of scored samples in that batch; `trainGradsAt(task, t, ids, mask?)` → per-sample gradients `[ids.length·p]`
- * at θ_t; `queryGradsAt(task, t)` → query gradients `[nQuery·p]` at θ_t; `accumulateDots(out, rows, G, Q, p, s)`
- * adds s·⟨G_r, Q_q⟩ to `out[row r, query q]`; `scoreMatrix(nTrain, nQuery)` → zeros; `numParams(spec)` → p.
- */
-export const ESTIMATOR_KIT = { accumulateDots, checkBaseRun, numParams, occurrenceRows, queryGradsAt, scoreMatrix, trainGradsAt };
+/** The estimator kit (lib/estimators/kit.ts), re-exported for notebook 07. */
+export const ESTIMATOR_KIT = kit;
 
 /**
  * Example estimator — TracIn with the AdamW preconditioner (LESS-style):
@@ -62,23 +55,14 @@ export const tracinAdam: Estimator = {
   name: 'tracin-adam',
   summary: 'TracIn with the AdamW preconditioner: Σ_t η_t/D_t ⟨∇ℓ_q(θ_t), ∇ℓ_z(θ_t) ⊘ (√v̂_{t+1} + ε)⟩',
   async score(task: AttributionTask, o: EstimatorOptions = {}): Promise<ScoreMatrix> {
-    const T = checkBaseRun(task, 'tracin-adam');
-    const traj = task.trajectory;
-    const opt = traj.manifest.setting.optimizer;
-    if (opt.kind !== 'adamw') throw new Error(`tracin-adam: needs an AdamW run, this run used '${opt.kind}'`);
-    const p = numParams(task.model.spec);
-    const rows = occurrenceRows(traj.batches, task.trainIds, o.occurrence ?? 'all');
-    const out = scoreMatrix(task.trainIds.length, task.queries.n);
-    for (let t = 0; t < T; t++) {
-      if (!rows[t].length || traj.divisors[t] === 0) continue;
-      const post = traj.states.at(t + 1); // v after the update of step t: the preconditioner that step applied
-      const bc = 1 - opt.beta2 ** post.optStep;
-      const G = trainGradsAt(task, t, rows[t].map((r) => r.id), o.mask);
-      for (let i = 0; i < G.length; i++) G[i] /= Math.sqrt(post.v![i % p] / bc) + opt.eps;
-      accumulateDots(out, rows[t].map((r) => r.row), G, queryGradsAt(task, t), p, traj.lrs[t] / traj.divisors[t]);
-      o.onProgress?.(t + 1, T, 'steps');
-    }
-    return out;
+    const { eps, beta2 } = kit.adamwHyperOf(task, 'tracin-adam');
+    return kit.eachStepUsingSample(task, o, 'tracin-adam', ({ t, rows, ids, lr, divisor, p, out }) => {
+      const post = task.trajectory.states.at(t + 1); // v after the update of step t: the preconditioner that step applied
+      const bc = 1 - beta2 ** post.optStep;
+      const G = kit.trainGradsAt(task, t, ids, o.mask);
+      for (let i = 0; i < G.length; i++) G[i] /= Math.sqrt(post.v![i % p] / bc) + eps;
+      kit.accumulateDots(out, rows, G, kit.queryGradsAt(task, t), p, lr / divisor);
+    });
   },
 };
 
@@ -87,12 +71,7 @@ export const tracinAdam: Estimator = {
  * are scaled as removal effects; a final-model score such as Grad-Dot is not (no learning rate), so its
  * relative error against the FD oracle would be meaningless.
  */
-export const BUILTIN_ESTIMATORS: EstimatorSpec[] = [
-  { label: 'AdamW-influence (exact)', name: 'adamw-influence', options: { curvature: 'exact' } },
-  { label: 'Adam first-order', name: 'adam-first-order' },
-  { label: 'AdamW-influence (none)', name: 'adamw-influence', options: { curvature: 'none' } },
-  { label: 'TracIn', name: 'tracin' },
-];
+export const BUILTIN_ESTIMATORS: EstimatorSpec[] = [VARIANTS.adamwExact, VARIANTS.adamFirstOrder, VARIANTS.adamwNone, VARIANTS.tracin];
 
 /** A preset: the cell, and how many scored samples get finite-difference runs. */
 export interface CustomEstimatorPreset {
@@ -180,7 +159,7 @@ export async function fdOracle(p: PreparedCell, ids: number[], eps: number): Pro
  */
 export async function runCustomEstimator(preset: string | CustomEstimatorPreset, o: CustomEstimatorOptions = {}): Promise<CustomEstimatorSummary> {
   const pr = typeof preset === 'string' ? CUSTOM_ESTIMATOR_PRESETS[preset] : preset;
-  if (!pr) throw new Error(`unknown custom-estimator preset '${preset}'; known: ${Object.keys(CUSTOM_ESTIMATOR_PRESETS).join(', ')}`);
+  if (!pr) throw new UsageError(`unknown custom-estimator preset '${preset}'; known: ${Object.keys(CUSTOM_ESTIMATOR_PRESETS).join(', ')}`);
   const presetName = typeof preset === 'string' ? preset : (o.name ?? 'custom');
   const yours = typeof o.estimator === 'string' ? getEstimator(o.estimator) : (o.estimator ?? tracinAdam);
   const label = o.label ?? `${yours.name} (yours)`;
@@ -208,7 +187,7 @@ export async function runCustomEstimator(preset: string | CustomEstimatorPreset,
     });
     const ok = errs.filter(Number.isFinite);
     rows.push({
-      setting: pr.cell.setting, preset: pr.cell.preset, lr: pr.cell.lr, seed: pr.cell.seed, estimator: s.label, kind, name: s.name, metric: 'fdRelErr',
+      setting: pr.cell.setting, preset: pr.cell.preset, lr: pr.cell.lr, seed: pr.cell.seed, estimator: s.label, estimatorId: s.id, kind, name: s.name, metric: 'fdRelErr',
       mean: ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : NaN, lo: ok.length ? Math.min(...ok) : NaN, hi: ok.length ? Math.max(...ok) : NaN, n: ok.length, skipped: errs.length - ok.length, seconds: s.seconds, cached: s.cached,
     });
   }

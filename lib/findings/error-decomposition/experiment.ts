@@ -38,6 +38,7 @@
  *
  * @module
  */
+import { VARIANTS } from '../../pipeline/variants.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runtimeInfo } from '../../runtime/backend.ts';
@@ -55,6 +56,7 @@ import { bootstrapCI } from '../../analysis/stats.ts';
 import { cachedScores, groundTruth, planScoredIds, prepareCell } from '../../pipeline/cell.ts';
 import { writeResultFiles } from '../../pipeline/results.ts';
 import { findingDir, defaultCacheDir } from '../../pipeline/paths.ts';
+import { UsageError } from '../../runtime/errors.ts';
 
 /**
  * A view of `traj` as if only every k-th state (0, k, 2k, …, and the final one) had been saved: state t is
@@ -134,6 +136,9 @@ export const COMPONENTS = [
   'total',
 ] as const;
 export type Component = (typeof COMPONENTS)[number];
+
+/** The component that depends on the checkpoint stride k. */
+export const STRIDE_COMPONENT: Component = 'system: checkpoint stride';
 
 /** One row of the decomposition table. */
 export interface DecompositionRow {
@@ -266,8 +271,8 @@ export async function runDecompositionCell(
   log(`${tag} tsloo ${R.method} + ${altName}`);
 
   const exact = { curvature: 'exact' };
-  const A = await cachedScores(run, R, { label: 'AdamW-influence (exact)', name: 'adamw-influence', options: exact }, { progressSeconds: 10 });
-  const S = await cachedScores(run, R, { label: 'SGD-influence', name: 'sgd-influence', options: exact }, { progressSeconds: 10 });
+  const A = await cachedScores(run, R, { ...VARIANTS.adamwExact, options: exact }, { progressSeconds: 10 });
+  const S = await cachedScores(run, R, { ...VARIANTS.sgdInfluence, options: exact }, { progressSeconds: 10 });
   seconds.adamw = A.seconds;
   seconds.sgd = S.seconds;
   const Sk = new Map<number, ScoreMatrix>([[1, S.scores]]);
@@ -304,7 +309,7 @@ export async function runDecompositionCell(
     fidelity.push({ setting: c.setting, preset: c.preset, lr: c.lr, seed: c.seed, estimate, oneMinusSpearman: 1 - ci.mean, lo: 1 - ci.hi, hi: 1 - ci.lo });
   };
   ctx(vec ? 'TSLOO (sequential order)' : 'TSLOO (reversed row order)', Ralt.scores);
-  ctx('AdamW-influence (exact)', A.scores);
+  ctx(A.label, A.scores);
   for (const k of c.ks) ctx(`SGD-influence (exact), stride ${k}`, Sk.get(k)!);
 
   let maxAlt = 0;
@@ -361,7 +366,7 @@ export interface DecompositionOptions {
  */
 export async function runErrorDecomposition(presetName: string, o: DecompositionOptions = {}): Promise<DecompositionSummary> {
   const preset = DECOMPOSITION_PRESETS[presetName];
-  if (!preset) throw new Error(`unknown error-decomposition preset '${presetName}'; known: ${Object.keys(DECOMPOSITION_PRESETS).join(', ')}`);
+  if (!preset) throw new UsageError(`unknown error-decomposition preset '${presetName}'; known: ${Object.keys(DECOMPOSITION_PRESETS).join(', ')}`);
   const outDir = path.join(o.outDir ?? findingDir('error-decomposition'), presetName);
   const cacheDir = o.cacheDir ?? defaultCacheDir();
   const skipped: string[] = [];

@@ -31,6 +31,7 @@
  *
  * @module
  */
+import { cacheKey } from '../../cache/key.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runtimeInfo, engineKey } from '../../runtime/backend.ts';
@@ -42,7 +43,7 @@ import type { Model } from '../../models/types.ts';
 import { disposeParams, unflattenParams } from '../../models/params.ts';
 import type { OptimizerSetting } from '../../optim/optimizer.ts';
 import { train } from '../../train/trainer.ts';
-import { settingHash, type TrainSetting } from '../../train/setting.ts';
+import { type TrainConfig } from '../../train/setting.ts';
 import { readCachedJson, writeVerified } from '../../cache/integrity.ts';
 import { writeResultFiles } from '../../pipeline/results.ts';
 import { findingDir, defaultCacheDir } from '../../pipeline/paths.ts';
@@ -56,6 +57,7 @@ import { cosine, perQuery, spearman, summarizeQueries } from '../../analysis/met
 import { bootstrapCI } from '../../analysis/stats.ts';
 import { evaluateFinal } from '../../settings/binary.ts';
 import { toCsv } from '../../pipeline/summary.ts';
+import { UsageError } from '../../runtime/errors.ts';
 
 /** An estimator spec (registry name + options, reported under `label`). */
 export interface MethodSpec {
@@ -165,7 +167,7 @@ export interface FinalModelSetup {
   queries: Dataset;
   leftOut: number[];
   trajectory: Trajectory;
-  finalSetting: TrainSetting;
+  finalSetting: TrainConfig;
   finalEval: { trainLoss: number; trainAccuracy: number; testLoss: number; testAccuracy: number };
   key: string;
 }
@@ -182,12 +184,12 @@ export async function setupFinalModel(spec: FinalModelSpec): Promise<FinalModelS
   const queries = subset(test, Array.from({ length: spec.nQueries }, (_, i) => i), `${spec.dataset}/queries[${spec.nQueries}]`);
   const leftOut = selectSubset(spec.nTrain, spec.nLeftOut, 0, 'fimo-left-out');
   const model = createModel({ family: 'mlp', config: { sizes: spec.sizes, activation: 'relu' } });
-  const finalSetting: TrainSetting = { seed: 0, batchSize: spec.final.batchSize, epochs: spec.final.epochs, optimizer: sgdOpt, schedule: { kind: 'constant', lr: spec.final.lr } };
+  const finalSetting: TrainConfig = { seed: 0, batchSize: spec.final.batchSize, epochs: spec.final.epochs, optimizer: sgdOpt, schedule: { kind: 'constant', lr: spec.final.lr } };
   const trajectory = await train({ model, data: train_, setting: finalSetting, record: 'none' });
   const a = evaluateFinal(model, trajectory, train_);
   const b = evaluateFinal(model, trajectory, test);
   const rt = runtimeInfo();
-  const key = settingHash({ spec: { ...spec, variants: undefined }, backend: engineKey(), theta: trajectory.manifest.runHash }).slice(0, 20);
+  const key = cacheKey({ spec: { ...spec, variants: undefined }, backend: engineKey(), theta: trajectory.manifest.runHash }, 20);
   return { spec, model, train: train_, queries, leftOut, trajectory, finalSetting, finalEval: { trainLoss: a.loss, trainAccuracy: a.accuracy, testLoss: b.loss, testAccuracy: b.accuracy }, key };
 }
 
@@ -201,7 +203,7 @@ function writeJson(file: string, v: unknown): void {
 
 /** Final-model method scores `[nLeftOut, nQueries]` (cached per final model and method). */
 async function methodScores(s: FinalModelSetup, m: MethodSpec, cacheDir: string): Promise<{ values: number[]; seconds: number; solves?: unknown }> {
-  const file = path.join(cacheDir, 'final-model', s.key, `method-${settingHash(m).slice(0, 16)}.json`);
+  const file = path.join(cacheDir, 'final-model', s.key, `method-${cacheKey(m, 16)}.json`);
   const hit = readJson<{ values: number[]; seconds: number; solves?: unknown }>(file);
   if (hit) return hit;
   const task: AttributionTask = { model: s.model, data: s.train, trajectory: s.trajectory, queries: s.queries, trainIds: s.leftOut };
@@ -231,7 +233,7 @@ export interface FurtherCell {
 }
 
 async function furtherCell(s: FinalModelSetup, v: FurtherVariant, seed: number, epochs: number[], withTrajectory: boolean, cacheDir: string): Promise<FurtherCell> {
-  const file = path.join(cacheDir, 'final-model', s.key, `further-${settingHash({ v, epochs, withTrajectory }).slice(0, 16)}-seed${seed}.json`);
+  const file = path.join(cacheDir, 'final-model', s.key, `further-${cacheKey({ v, epochs, withTrajectory }, 16)}-seed${seed}.json`);
   const hit = readJson<FurtherCell>(file);
   if (hit) return hit;
   const t0 = performance.now();
@@ -291,7 +293,10 @@ export interface FinalModelRow {
   dataset: string;
   variant: string;
   epoch: number;
+  /** Display label of the method. */
   method: string;
+  /** What the method is: a final-model-only method, a trajectory estimator on the further-training run, or the gold standard against itself. */
+  kind: 'final-model' | 'trajectory' | 'split-half';
   metric: 'cosine' | 'spearman';
   mean: number;
   sem: number;
@@ -321,7 +326,7 @@ export interface FinalModelSummary {
   complete: boolean;
   /** Seeds used per (dataset, variant) (fewer than the preset's when a budget stopped the run). */
   seedsUsed: Record<string, number>;
-  finalModels: { dataset: string; setting: TrainSetting; eval: FinalModelSetup['finalEval']; methodSeconds: Record<string, number>; solves: Record<string, unknown> }[];
+  finalModels: { dataset: string; setting: TrainConfig; eval: FinalModelSetup['finalEval']; methodSeconds: Record<string, number>; solves: Record<string, unknown> }[];
   /**
    * One row per (dataset, variant, epoch, method, metric). Method 'GT split-half' compares the even-seed with
    * the odd-seed average of the gold standard (its reliability at half the seeds).
@@ -352,7 +357,7 @@ export interface FinalModelOptions {
  */
 export async function runFinalModel(presetName: string, o: FinalModelOptions = {}): Promise<FinalModelSummary> {
   const preset = FINAL_MODEL_PRESETS[presetName];
-  if (!preset) throw new Error(`unknown final-model preset '${presetName}'; known: ${Object.keys(FINAL_MODEL_PRESETS).join(', ')}`);
+  if (!preset) throw new UsageError(`unknown final-model preset '${presetName}'; known: ${Object.keys(FINAL_MODEL_PRESETS).join(', ')}`);
   const outDir = path.join(o.outDir ?? findingDir('final-model'), presetName);
   const cacheDir = o.cacheDir ?? defaultCacheDir();
   const nSeeds = o.seeds ?? preset.seeds;
@@ -398,17 +403,17 @@ export async function runFinalModel(presetName: string, o: FinalModelOptions = {
         const gt = centreColumns(scoreMatrix(nI, nQ, meanOf(cells.map((c) => c.deltas[k]))));
         deltaScale.push({ dataset: spec.dataset, variant: v.name, epoch: e, meanAbs: gt.values.reduce((a, x) => a + Math.abs(x), 0) / gt.values.length });
         const base = { dataset: spec.dataset, variant: v.name, epoch: e, seeds: cells.length };
-        for (const { m, scores } of methods) rows.push(...metricRows({ ...base, method: m.label }, scores, gt, e));
+        for (const { m, scores } of methods) rows.push(...metricRows({ ...base, method: m.label, kind: 'final-model' }, scores, gt, e));
         for (const m of v.trajectoryEstimators) {
           const withT = cells.filter((c) => c.trajectory[m.label]);
           if (!withT.length) continue;
           const est = scoreMatrix(nI, nQ, meanOf(withT.map((c) => c.trajectory[m.label][k])));
-          rows.push(...metricRows({ ...base, method: m.label, seeds: withT.length }, est, gt, e));
+          rows.push(...metricRows({ ...base, method: m.label, kind: 'trajectory', seeds: withT.length }, est, gt, e));
         }
         if (cells.length >= 2) {
           const even = centreColumns(scoreMatrix(nI, nQ, meanOf(cells.filter((_, i) => i % 2 === 0).map((c) => c.deltas[k]))));
           const odd = centreColumns(scoreMatrix(nI, nQ, meanOf(cells.filter((_, i) => i % 2 === 1).map((c) => c.deltas[k]))));
-          rows.push(...metricRows({ ...base, method: 'GT split-half' }, even, odd, e));
+          rows.push(...metricRows({ ...base, method: 'GT split-half', kind: 'split-half' }, even, odd, e));
         }
       });
     }

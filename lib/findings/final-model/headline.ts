@@ -14,8 +14,8 @@ export function finalModelHeadline(s: Obj): Headline[] {
     const epoch = Math.max(...rs.map((r) => r.epoch as number));
     const last = rs.filter((r) => r.epoch === epoch);
     const cell = `${last[0].dataset} ${last[0].variant}, epoch ${epoch}`;
-    const finalOnly = last.filter((r) => !/GT|traj/i.test(String(r.method))).sort((a, b) => (num(b.mean) ?? -Infinity) - (num(a.mean) ?? -Infinity));
-    const pick = [finalOnly[0], last.find((r) => /traj/i.test(String(r.method))), last.find((r) => /^GT/.test(String(r.method)))].filter(Boolean) as Obj[];
+    const finalOnly = last.filter((r) => r.kind === 'final-model').sort((a, b) => (num(b.mean) ?? -Infinity) - (num(a.mean) ?? -Infinity));
+    const pick = [finalOnly[0], last.find((r) => r.kind === 'trajectory'), last.find((r) => r.kind === 'split-half')].filter(Boolean) as Obj[];
     for (const r of pick) {
       const role = r === finalOnly[0] ? 'best final-model-only: ' : '';
       out.push({ experiment, cell, quantity: `Spearman ρ vs further training, ${role}${r.method}`, value: num(r.mean), lo: num(r.lo), hi: num(r.hi) });

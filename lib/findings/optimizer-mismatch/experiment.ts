@@ -35,22 +35,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runtimeInfo } from '../../runtime/backend.ts';
-import { cellDir, runFidelityCell, type FidelityCell, type FidelityResult } from '../../pipeline/fidelity.ts';
+import { cellDir, readFidelityResult, runFidelityCell, type FidelityCell, type FidelityResult } from '../../pipeline/fidelity.ts';
 import type { EstimatorSpec } from '../../pipeline/cell.ts';
 import { relativeGains, summariseFidelity } from '../../pipeline/summary.ts';
+import { ABLATION_IDS, onFirstQueries, VARIANTS } from '../../pipeline/variants.ts';
 import { writeResultFiles } from '../../pipeline/results.ts';
 import { findingDir, defaultCacheDir } from '../../pipeline/paths.ts';
 import { readVerifiedJson } from '../../cache/integrity.ts';
+import { UsageError } from '../../runtime/errors.ts';
 
 /** The estimators compared (labels are what figures and tables show). */
-export const MISMATCH_ESTIMATORS: EstimatorSpec[] = [
-  { label: 'TracIn', name: 'tracin' },
-  { label: 'SGD-influence', name: 'sgd-influence', options: { curvature: 'exact' } },
-  { label: 'Adam first-order', name: 'adam-first-order' },
-  { label: 'AdamW-influence (none)', name: 'adamw-influence', options: { curvature: 'none' } },
-  { label: 'AdamW-influence (GGN)', name: 'adamw-influence', options: { curvature: 'ggn' } },
-  { label: 'AdamW-influence (exact)', name: 'adamw-influence', options: { curvature: 'exact' } },
-];
+export const MISMATCH_ESTIMATORS: EstimatorSpec[] = [VARIANTS.tracin, VARIANTS.sgdInfluence, VARIANTS.adamFirstOrder, VARIANTS.adamwNone, VARIANTS.adamwGgn, VARIANTS.adamwExact];
+
+/** The estimators without the GGN variant (its cost is MLP-sized only). */
+function withoutGgn(es: EstimatorSpec[]): EstimatorSpec[] {
+  return es.filter((e) => e.id !== VARIANTS.adamwGgn.id);
+}
 
 /** One setting row of a preset. */
 export interface MismatchSettingGrid {
@@ -70,28 +70,19 @@ export interface MismatchSettingGrid {
  * queries: which part of the optimizer the estimate needs.
  */
 export function ablationEstimators(maxQueries?: number): EstimatorSpec[] {
-  const q = maxQueries === undefined ? {} : { maxQueries };
-  return [
-    { label: 'AdamW-influence (no bias corr.)', name: 'adamw-influence', options: { curvature: 'exact', ablation: 'no-bias-correction' }, ...q },
-    { label: 'AdamW-influence (v frozen)', name: 'adamw-influence', options: { curvature: 'exact', ablation: 'v-frozen' }, ...q },
-    { label: 'AdamW-influence (no momentum)', name: 'adamw-influence', options: { curvature: 'exact', ablation: 'no-momentum' }, ...q },
-  ];
+  return [VARIANTS.adamwNoBiasCorrection, VARIANTS.adamwVFrozen, VARIANTS.adamwNoMomentum].map((v) => onFirstQueries(v, maxQueries));
 }
 
 /** The SGD control's estimators: on a plain-SGD run SGD-influence is the matched one. */
-export const SGD_CONTROL_ESTIMATORS: EstimatorSpec[] = [
-  { label: 'TracIn', name: 'tracin' },
-  { label: 'SGD-influence', name: 'sgd-influence', options: { curvature: 'exact' } },
-];
+export const SGD_CONTROL_ESTIMATORS: EstimatorSpec[] = [VARIANTS.tracin, VARIANTS.sgdInfluence];
 
 /**
  * The estimators of the CPU-scale CNN / transformer `full` cells: the cheap ones on every query, the two exact
  * sweeps on the first `exactQueries` (see the module comment), no GGN ablation.
  */
 export function costBoundEstimators(exactQueries: number): EstimatorSpec[] {
-  return MISMATCH_ESTIMATORS.filter((e) => !(e.name === 'adamw-influence' && e.options?.curvature === 'ggn')).map((e) =>
-    e.options?.curvature === 'exact' ? { ...e, maxQueries: exactQueries } : e,
-  );
+  const exact: string[] = [VARIANTS.sgdInfluence.id, VARIANTS.adamwExact.id];
+  return withoutGgn(MISMATCH_ESTIMATORS).map((e) => (exact.includes(e.id!) ? { ...e, maxQueries: exactQueries } : e));
 }
 
 /** A preset: settings × LRs × seeds. */
@@ -130,8 +121,8 @@ export const MISMATCH_PRESETS: Record<string, MismatchPreset> = {
   // validation blocks). Llama 3.2-1B's LR grid and counts are not published (papers.md §1.11); ours are a choice.
   paper: {
     grids: [
-      { setting: 'gpt2', preset: 'paper', lrs: [1e-4, 5e-5, 1e-5], nScored: 50, nQueries: 64, estimators: MISMATCH_ESTIMATORS.filter((e) => e.options?.curvature !== 'ggn') },
-      { setting: 'llama', preset: 'paper', lrs: [1e-4, 1e-5], nScored: 50, nQueries: 64, estimators: MISMATCH_ESTIMATORS.filter((e) => e.options?.curvature !== 'ggn') },
+      { setting: 'gpt2', preset: 'paper', lrs: [1e-4, 5e-5, 1e-5], nScored: 50, nQueries: 64, estimators: withoutGgn(MISMATCH_ESTIMATORS) },
+      { setting: 'llama', preset: 'paper', lrs: [1e-4, 1e-5], nScored: 50, nQueries: 64, estimators: withoutGgn(MISMATCH_ESTIMATORS) },
       { setting: 'cnn', preset: 'paper', lrs: [1e-3, 1e-4], nScored: 100, nQueries: 200 },
       { setting: 'mlp', preset: 'paper', lrs: [1e-3, 1e-4, 1e-5], nScored: 200, nQueries: 500, estimators: [...MISMATCH_ESTIMATORS, ...ablationEstimators()] },
       { setting: 'mlp', preset: 'paper', lrs: [0.1], nScored: 200, nQueries: 500, optimizer: 'sgd', estimators: SGD_CONTROL_ESTIMATORS },
@@ -171,7 +162,7 @@ export interface MismatchSummary {
  */
 export async function runOptimizerMismatch(presetName: string, o: MismatchOptions = {}): Promise<MismatchSummary> {
   const preset = MISMATCH_PRESETS[presetName];
-  if (!preset) throw new Error(`unknown optimizer-mismatch preset '${presetName}'; known: ${Object.keys(MISMATCH_PRESETS).join(', ')}`);
+  if (!preset) throw new UsageError(`unknown optimizer-mismatch preset '${presetName}'; known: ${Object.keys(MISMATCH_PRESETS).join(', ')}`);
   const outDir = path.join(o.outDir ?? findingDir('optimizer-mismatch'), presetName);
   const cacheDir = o.cacheDir ?? defaultCacheDir();
   const results: FidelityResult[] = [];
@@ -187,7 +178,7 @@ export async function runOptimizerMismatch(presetName: string, o: MismatchOption
         };
         const resultFile = path.join(cellDir(cell, path.join(outDir, 'cells')), 'result.json');
         const r = o.cachedOnly
-          ? readVerifiedJson<FidelityResult>(resultFile, 'rerun this cell without --cached-only to rebuild it from the caches')
+          ? readFidelityResult(resultFile)
           : await runFidelityCell(cell, { cacheDir, outDir: path.join(outDir, 'cells') });
         if (!r) continue;
         results.push(r);
@@ -202,13 +193,13 @@ export async function runOptimizerMismatch(presetName: string, o: MismatchOption
     preset: presetName,
     rows: summariseFidelity(results),
     gains: [
-      ...relativeGains(results, 'AdamW-influence (exact)', 'SGD-influence', 'spearman'),
-      ...relativeGains(results, 'AdamW-influence (exact)', 'SGD-influence', 'pearson'),
+      ...relativeGains(results, VARIANTS.adamwExact.id, VARIANTS.sgdInfluence.id, 'spearman'),
+      ...relativeGains(results, VARIANTS.adamwExact.id, VARIANTS.sgdInfluence.id, 'pearson'),
       // the SGD control: the matched estimator against the cheapest one
-      ...relativeGains(sgdRuns, 'SGD-influence', 'TracIn', 'spearman'),
-      ...relativeGains(sgdRuns, 'SGD-influence', 'TracIn', 'pearson'),
+      ...relativeGains(sgdRuns, VARIANTS.sgdInfluence.id, VARIANTS.tracin.id, 'spearman'),
+      ...relativeGains(sgdRuns, VARIANTS.sgdInfluence.id, VARIANTS.tracin.id, 'pearson'),
       // what each part of AdamW is worth: the full estimator over each ablation, paired on the ablation's queries
-      ...ablationEstimators().flatMap((e) => relativeGains(results, 'AdamW-influence (exact)', e.label, 'spearman')),
+      ...ABLATION_IDS.flatMap((id) => relativeGains(results, VARIANTS.adamwExact.id, id, 'spearman')),
     ],
     cells,
     runtime: runtimeInfo(),

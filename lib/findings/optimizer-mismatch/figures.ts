@@ -3,13 +3,14 @@
  *
  * @module
  */
+import { ABLATION_IDS, VARIANTS } from '../../pipeline/variants.ts';
 import { barFromRows, byMetric, checkShape, data, formatExp, lineFromRows, metricName, note, numberOf, presetOf, rowsOf, seedsNote, sortRows, type BuildOptions, type BuiltFigure, type Row, type TidySummary } from '../../plot/tidy.ts';
 
-const MISMATCH_SHAPE = '{setting, lr, estimator, metric, mean, lo, hi, seeds}';
+const MISMATCH_SHAPE = '{setting, lr, estimator, estimatorId, metric, mean, lo, hi, seeds}';
 
-/** Labels of the partial-accounting ablations (`AdamW-influence (no bias corr.)` etc., optimizer-mismatch.ts). */
-export function isAblationLabel(label: string): boolean {
-  return /\((no bias corr\.|v frozen|no momentum)\)$/.test(label);
+/** Whether a summary row is one of the partial-accounting ablations (pipeline/variants.ts `ABLATION_IDS`). */
+export function isAblation(row: Row): boolean {
+  return ABLATION_IDS.includes(String(row.estimatorId));
 }
 
 /**
@@ -19,9 +20,10 @@ export function isAblationLabel(label: string): boolean {
 export function optimizerMismatchFigure(summary: TidySummary, o: BuildOptions = {}): BuiltFigure {
   const what = 'optimizer-mismatch figure';
   const metric = o.metric ?? 'spearman';
-  // Ablations of partial AdamW accounting are a table in notebook 01, not bars here (they share the label prefix).
-  const rows = byMetric(rowsOf(summary, what, MISMATCH_SHAPE), metric, what).filter((r) => !isAblationLabel(String(r.estimator)));
-  checkShape(rows, ['setting', 'lr', 'estimator', 'mean', 'lo', 'hi'], what, MISMATCH_SHAPE);
+  // Ablations of partial AdamW accounting are a table in notebook 01, not bars here.
+  const all = byMetric(rowsOf(summary, what, MISMATCH_SHAPE), metric, what);
+  checkShape(all, ['setting', 'lr', 'estimator', 'estimatorId', 'mean', 'lo', 'hi'], what, MISMATCH_SHAPE);
+  const rows = all.filter((r) => !isAblation(r));
   const seeds = [...new Set(rows.flatMap((r) => (Array.isArray(r.seeds) ? (r.seeds as number[]) : [])))].sort((a, b) => a - b);
   const negative = rows.some((r) => numberOf(r, 'lo') < 0 || numberOf(r, 'mean') < 0);
   const spec = barFromRows(
@@ -42,7 +44,7 @@ export function optimizerMismatchFigure(summary: TidySummary, o: BuildOptions = 
   return { name: `01_optimizer_mismatch_${metric}`, spec, data: data(o, rows) };
 }
 
-const GAIN_SHAPE = "summary.gains: {setting, lr, optimizer, metric, a, b, gain, lo, hi, n} (lib/pipeline/summary.ts)";
+const GAIN_SHAPE = "summary.gains: {setting, lr, optimizer, metric, a, b, aId, bId, gain, lo, hi, n} (lib/pipeline/summary.ts)";
 
 /**
  * Figure 1c — the relative gain of AdamW-influence (exact) over SGD-influence (Spearman unless `o.metric`)
@@ -54,11 +56,12 @@ export function optimizerMismatchGainFigure(summary: TidySummary, o: BuildOption
   const metric = o.metric ?? 'spearman';
   const all: unknown = summary.gains;
   if (!Array.isArray(all)) throw new Error(`${what}: summary has no 'gains' array; expected ${GAIN_SHAPE}`);
-  checkShape(all as Row[], ['setting', 'lr', 'metric', 'a', 'b', 'gain', 'lo', 'hi'], what, GAIN_SHAPE);
+  checkShape(all as Row[], ['setting', 'lr', 'metric', 'aId', 'bId', 'gain', 'lo', 'hi'], what, GAIN_SHAPE);
+  const [a, b] = [VARIANTS.adamwExact, VARIANTS.sgdInfluence];
   const rows = (all as Row[])
-    .filter((r) => r.a === 'AdamW-influence (exact)' && r.b === 'SGD-influence' && r.metric === metric && (r.optimizer ?? 'adamw') !== 'sgd')
+    .filter((r) => r.aId === a.id && r.bId === b.id && r.metric === metric && (r.optimizer ?? 'adamw') !== 'sgd')
     .map((r) => ({ ...r, percent: 100 * numberOf(r, 'gain'), percentLo: 100 * numberOf(r, 'lo'), percentHi: 100 * numberOf(r, 'hi') }));
-  if (!rows.length) throw new Error(`${what}: no gain of 'AdamW-influence (exact)' over 'SGD-influence' (${metric}) on an AdamW run in the summary`);
+  if (!rows.length) throw new Error(`${what}: no gain of '${a.id}' over '${b.id}' (${metric}) on an AdamW run in the summary`);
   const spec = lineFromRows(
     sortRows(rows, ['setting', 'lr']),
     { x: 'lr', y: 'percent', series: 'setting', lo: 'percentLo', hi: 'percentHi' },

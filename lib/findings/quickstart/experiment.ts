@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { VARIANTS } from '../../pipeline/variants.ts';
 import path from 'node:path';
 import { runtimeInfo } from '../../runtime/backend.ts';
 import type { TslooResult } from '../../groundtruth/tsloo.ts';
@@ -17,6 +18,7 @@ import { writeResultFiles } from '../../pipeline/results.ts';
 import { cachedScores, groundTruth, prepareCell, type AttributionCell, type CellOptions, type EstimatorScores, type EstimatorSpec, type PreparedCell } from '../../pipeline/cell.ts';
 import { fidelityRows, type FidelityStatRow } from '../../pipeline/metrics.ts';
 import { findingDir } from '../../pipeline/paths.ts';
+import { UsageError } from '../../runtime/errors.ts';
 
 /** A quickstart preset: the cell and how many queries the scatter shows. */
 export interface QuickstartPreset {
@@ -30,10 +32,7 @@ export interface QuickstartPreset {
  * AdamW-influence, the estimator the quickstart is about, and TracIn, the common SGD-derived practice, as
  * a reference. Labels and options equal optimizer-mismatch's, so their cached scores are shared.
  */
-export const QUICKSTART_ESTIMATORS: EstimatorSpec[] = [
-  { label: 'AdamW-influence (exact)', name: 'adamw-influence', options: { curvature: 'exact' } },
-  { label: 'TracIn', name: 'tracin' },
-];
+export const QUICKSTART_ESTIMATORS: EstimatorSpec[] = [VARIANTS.adamwExact, VARIANTS.tracin];
 
 /**
  * `quick`: the quick MNIST MLP (3,200 training images, 50 AdamW steps), LR 1e-3, seed 0, 40 scored samples ×
@@ -128,7 +127,7 @@ export function writeQuickstartSummary(presetName: string, preset: QuickstartPre
  */
 export async function runQuickstart(preset: string | QuickstartPreset, o: QuickstartOptions & { name?: string } = {}): Promise<QuickstartSummary> {
   const p = typeof preset === 'string' ? QUICKSTART_PRESETS[preset] : preset;
-  if (!p) throw new Error(`unknown quickstart preset '${preset}'; known: ${Object.keys(QUICKSTART_PRESETS).join(', ')}`);
+  if (!p) throw new UsageError(`unknown quickstart preset '${preset}'; known: ${Object.keys(QUICKSTART_PRESETS).join(', ')}`);
   const name = typeof preset === 'string' ? preset : (o.name ?? 'custom');
   const t0 = performance.now();
   const prepared = await prepareCell(p.cell, o);

@@ -28,17 +28,18 @@
  *
  * @module
  */
+import { cacheKey } from '../../cache/key.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runtimeInfo } from '../../runtime/backend.ts';
-import { loadSetting, settingNames, type LoadedSetting } from '../../settings/index.ts';
+import { loadSetting, settingNames, type Setting } from '../../settings/index.ts';
 import { selectSubset } from '../../data/subsets.ts';
 import { subset, type Dataset } from '../../data/dataset.ts';
 import { disposeParams, unflattenParams } from '../../models/params.ts';
 import type { CurvatureKind } from '../../autodiff/curvature.ts';
 import type { AdamWAdjoint } from '../../optim/linearize.ts';
 import { train } from '../../train/trainer.ts';
-import { settingHash } from '../../train/setting.ts';
+import { contentHash } from '../../train/setting.ts';
 import { readCachedJson, writeVerified } from '../../cache/integrity.ts';
 import { writeResultFiles } from '../../pipeline/results.ts';
 import { findingDir } from '../../pipeline/paths.ts';
@@ -50,6 +51,7 @@ import { retrainOn, selectRandom, selectTop } from '../../selection/offline.ts';
 import { trainOnline, type OnlineScorer } from '../../selection/online.ts';
 import { keptCount } from '../../selection/budget.ts';
 import { toCsv } from '../../pipeline/summary.ts';
+import { UsageError } from '../../runtime/errors.ts';
 
 /** Selection methods (rows of the tidy table). */
 export type SelectionMethod = 'none' | 'offline' | 'online' | 'online-ref' | 'random-offline' | 'random-online';
@@ -269,7 +271,7 @@ interface Cell {
   grid: SelectionGrid;
   lr: number;
   seed: number;
-  loaded: LoadedSetting;
+  loaded: Setting;
   val: Dataset;
   test: Dataset;
   dir: string;
@@ -334,7 +336,7 @@ async function referenceScores(
   wantAdjoints: Horizon[],
 ): Promise<{ res: LookaheadScores; adjoints?: Map<string, Float32Array[]> }> {
   const file = path.join(c.dir, 'lookahead-scores.json');
-  const key = settingHash({ ...c.base, run: traj.manifest.runHash, horizons, curvature });
+  const key = cacheKey({ ...c.base, run: traj.manifest.runHash, horizons, curvature }, 64);
   const j = wantAdjoints.length ? undefined : readCachedJson<{ key: string; horizons: Horizon[]; T: number; cost: LookaheadScores['cost']; scores: number[][][] }>(file, 'look-ahead scores', (v) => (v.key === key ? undefined : 'holds the scores of another reference run'));
   if (j) return { res: { horizons: j.horizons, T: j.T, batches: traj.batches, scores: j.scores.map((h: number[][]) => h.map((s) => Float64Array.from(s))), cost: j.cost } };
   const adjoints = wantAdjoints.length ? new Map<string, Float32Array[]>() : undefined;
@@ -363,13 +365,13 @@ async function referenceScores(
 
 /** Runs (or loads) every run of one cell. */
 async function runCell(c: Cell, p: SelectionPreset, budgets: number[]): Promise<SelectionRun[]> {
-  const { model, train: data, setting } = c.loaded;
+  const { model, train: data, trainConfig: setting } = c.loaded;
   const horizons = c.grid.horizons ?? p.horizons;
   const finite = horizons.filter((h): h is number => h !== 'offline');
   const out: SelectionRun[] = [];
   const job = (budget: number, method: SelectionMethod, K: Horizon | '') => {
     const file = path.join(c.dir, `${method}${K === '' ? '' : '-' + kLabel(K)}-b${budget}.json`);
-    const key = settingHash({ ...c.base, budget, method, K, divisor: method.startsWith('online') || method === 'random-online' ? p.divisor : undefined, curvature: method === 'none' || method.startsWith('random') ? undefined : p.curvature });
+    const key = cacheKey({ ...c.base, budget, method, K, divisor: method.startsWith('online') || method === 'random-online' ? p.divisor : undefined, curvature: method === 'none' || method.startsWith('random') ? undefined : p.curvature }, 64);
     return { file, key, have: readRun(file, key) };
   };
   const jobs: { budget: number; method: SelectionMethod; K: Horizon | '' }[] = [{ budget: 1, method: 'none', K: '' }];
@@ -434,7 +436,7 @@ async function runCell(c: Cell, p: SelectionPreset, budgets: number[]): Promise<
  */
 export async function runSelection(presetName: string, o: SelectionOptions = {}): Promise<SelectionSummary> {
   const preset = SELECTION_PRESETS[presetName];
-  if (!preset) throw new Error(`unknown selection preset '${presetName}'; known: ${Object.keys(SELECTION_PRESETS).join(', ')}`);
+  if (!preset) throw new UsageError(`unknown selection preset '${presetName}'; known: ${Object.keys(SELECTION_PRESETS).join(', ')}`);
   const outDir = path.join(o.outDir ?? findingDir('selection'), presetName);
   const budgets = preset.budgets;
   const runs: SelectionRun[] = [];
@@ -454,7 +456,7 @@ export async function runSelection(presetName: string, o: SelectionOptions = {})
         const { val, test, valIds } = splitValTest(loaded.test, preset.valFraction, seed);
         const dir = path.join(outDir, 'cells', `${grid.setting}-${grid.preset}`, `lr${lr}`, `seed${seed}`);
         fs.mkdirSync(dir, { recursive: true });
-        const base = { describe: settingHash(loaded.describe), valIds, valFraction: preset.valFraction };
+        const base = { describe: contentHash(loaded.describe), valIds, valFraction: preset.valFraction };
         log(`[selection ${grid.setting}/${grid.preset} lr ${lr} seed ${seed}] ${loaded.train.n} train, ${val.n} val, ${test.n} test`);
         runs.push(...(await runCell({ grid, lr, seed, loaded, val, test, dir, base }, preset, o.budgets ?? grid.budgets ?? budgets)));
       }

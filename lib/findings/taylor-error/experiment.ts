@@ -1,6 +1,6 @@
 /**
  * Finding 2 — the algorithm-level (first-order Taylor) error versus learning rate and trajectory length,
- * and the closed-form error proxy beside it (analysis/error-proxy.ts).
+ * and the closed-form error proxy beside it (lib/proxy/taylor-error.ts; derivation in docs/taylor-error-proxy.md).
  *
  * Per cell (setting, LR, T = number of steps via `maxSteps`, seed), with the configuration matched
  * (AdamW-influence with exact curvature on the AdamW run it models; SGD-influence on an SGD run):
@@ -37,11 +37,11 @@ import path from 'node:path';
 import { runtimeInfo, engineScoped } from '../../runtime/backend.ts';
 import { Rng } from '../../runtime/rng.ts';
 import { loadSetting, settingNames, settingPresets } from '../../settings/index.ts';
-import type { LoadedSetting } from '../../settings/mlp.ts';
+import type { Setting } from '../../settings/types.ts';
 import { selectSubset } from '../../data/subsets.ts';
 import { subset, type Dataset } from '../../data/dataset.ts';
 import { train } from '../../train/trainer.ts';
-import { settingHash, totalSteps, type TrainSetting } from '../../train/setting.ts';
+import { contentHash, totalSteps, type TrainConfig } from '../../train/setting.ts';
 import { readCachedJson, readVerifiedJson, writeVerified, writeVerifiedJson } from '../../cache/integrity.ts';
 import type { Trajectory } from '../../train/trajectory.ts';
 import { tsloo, type TslooResult } from '../../groundtruth/tsloo.ts';
@@ -52,11 +52,12 @@ import { column, fromJSON, row, toJSON, type ScoreMatrix } from '../../analysis/
 import { perQuery, relativeError, spearman, summarizeQueries } from '../../analysis/metrics.ts';
 import { bootstrapCI, type BootstrapCI } from '../../analysis/stats.ts';
 import { cellSpearmanCI, permutationP } from '../../analysis/rank-test.ts';
-import { taylorErrorProxy, type ErrorProxyResult } from '../../analysis/error-proxy.ts';
+import { taylorErrorProxy, type ErrorProxyResult } from '../../proxy/taylor-error.ts';
 import { writeResultFiles } from '../../pipeline/results.ts';
 import { findingDir, defaultCacheDir } from '../../pipeline/paths.ts';
 import { cachedScores, groundTruth, planScoredIds, prepareCell } from '../../pipeline/cell.ts';
 import { cacheKey } from '../../cache/key.ts';
+import { UsageError } from '../../runtime/errors.ts';
 
 /** One setting's grid of a preset. */
 export interface TaylorGrid {
@@ -158,7 +159,7 @@ export interface TaylorCellResult {
     errorOverFloor: number | null;
   };
   proxy: {
-    /** Π, Π_Q, RMS ‖e_T‖, median π(z), optimizer share of ‖e‖² (see error-proxy.ts). */
+    /** Π, Π_Q, RMS ‖e_T‖, median π(z), optimizer share of ‖e‖² (see lib/proxy/taylor-error.ts). */
     cell: ErrorProxyResult['cell'];
     perSample: ErrorProxyResult['perSample'];
     steps: ErrorProxyResult['steps'];
@@ -263,7 +264,7 @@ export async function runTaylorCell(cell: TaylorCell, paths: TaylorPaths): Promi
   if (j) {
     px = { ...j, firstOrderScores: fromJSON(j.firstOrderScores), predictedError: fromJSON(j.predictedError) };
   } else {
-    px = await taylorErrorProxy(loaded.model, loaded.train, trajectory, ids, { queries, seed: cell.seed, onProgress: throttledProgress('error proxy'), checkpointFile: proxyFile.replace(/\.json$/, '.ckpt') });
+    px = await taylorErrorProxy(loaded.model, loaded.train, trajectory, ids, { queries, seed: cell.seed, onProgress: throttledProgress('error proxy'), checkpoint: { file: proxyFile.replace(/\.json$/, '.ckpt') } });
     writeVerified(proxyFile, JSON.stringify({ ...px, firstOrderScores: toJSON(px.firstOrderScores!), predictedError: toJSON(px.predictedError!) }));
   }
   log(`${tag} proxy Π ${px.cell.proxy.toFixed(3)} Π_Q ${px.cell.queryProxy!.toFixed(3)} (${px.seconds.toFixed(1)} s)`);
@@ -495,7 +496,7 @@ export function proxyCorrelations(rows: TaylorRow[], seed = 0): ProxyCorrelation
  */
 export async function runTaylorError(presetName: string, o: TaylorOptions = {}): Promise<TaylorSummary> {
   const preset = TAYLOR_PRESETS[presetName];
-  if (!preset) throw new Error(`unknown taylor-error preset '${presetName}'; known: ${Object.keys(TAYLOR_PRESETS).join(', ')}`);
+  if (!preset) throw new UsageError(`unknown taylor-error preset '${presetName}'; known: ${Object.keys(TAYLOR_PRESETS).join(', ')}`);
   const outDir = path.join(o.outDir ?? findingDir('taylor-error'), presetName);
   const cacheDir = o.cacheDir ?? defaultCacheDir();
   const skipped: string[] = [];

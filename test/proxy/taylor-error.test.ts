@@ -1,5 +1,5 @@
 /**
- * The Taylor-error proxy (lib/analysis/error-proxy.ts): its first-order part reproduces the estimators
+ * The Taylor-error proxy (lib/proxy/taylor-error.ts): its first-order part reproduces the estimators
  * (forward push propagation = backward adjoint sweep), on a smooth net it predicts the measured first-order
  * error matrix TSLOO − Δ̂ itself, and it behaves as derived when η → 0 (a property test over η).
  */
@@ -12,11 +12,11 @@ import * as path from 'node:path';
 import { initBackend } from '../../lib/runtime/backend.ts';
 import { createModel } from '../../lib/models/registry.ts';
 import { train } from '../../lib/train/trainer.ts';
-import type { TrainSetting } from '../../lib/train/setting.ts';
+import type { TrainConfig } from '../../lib/train/setting.ts';
 import { getEstimator } from '../../lib/estimators/registry.ts';
 import { tsloo } from '../../lib/groundtruth/tsloo.ts';
 import { relativeError } from '../../lib/analysis/metrics.ts';
-import { taylorErrorProxy } from '../../lib/analysis/error-proxy.ts';
+import { taylorErrorProxy } from '../../lib/proxy/taylor-error.ts';
 import { adamwSetting, teacherData } from '../train/fixtures/synth.ts';
 
 await initBackend({ backend: 'wasm' });
@@ -25,8 +25,8 @@ const data = teacherData(64, 6, 3, 1);
 const queries = teacherData(8, 6, 3, 2);
 const model = createModel({ family: 'mlp', config: { sizes: [6, 8, 3], activation: 'tanh' } });
 const ids = [0, 5, 11, 20, 33];
-const adamw = (lr: number): TrainSetting => adamwSetting({ schedule: { kind: 'constant', lr }, epochs: 2 });
-const sgd = (lr: number): TrainSetting => adamwSetting({ optimizer: { kind: 'sgd', momentum: 0, weightDecay: 1e-3 }, schedule: { kind: 'constant', lr }, epochs: 2 });
+const adamw = (lr: number): TrainConfig => adamwSetting({ schedule: { kind: 'constant', lr }, epochs: 2 });
+const sgd = (lr: number): TrainConfig => adamwSetting({ optimizer: { kind: 'sgd', momentum: 0, weightDecay: 1e-3 }, schedule: { kind: 'constant', lr }, epochs: 2 });
 
 test('first-order part = the estimators (AdamW and SGD, two epochs): forward propagation equals the backward sweep', async () => {
   for (const [setting, name] of [[adamw(1e-2), 'adamw-influence'], [sgd(0.3), 'sgd-influence']] as const) {
@@ -109,14 +109,14 @@ test('checkpoint + resume: a loop killed mid-way resumes to the bit-identical re
     const kill = (after: number) => (d: number) => {
       if (d === after) throw new Error('killed');
     };
-    await assert.rejects(taylorErrorProxy(relu, data, traj, ids, { queries, checkpointFile: file, checkpointSeconds: 0, onProgress: kill(3) }), /killed/);
+    await assert.rejects(taylorErrorProxy(relu, data, traj, ids, { queries, checkpoint: { file, everySeconds: 0 }, onProgress: kill(3) }), /killed/);
     assert.ok(fs.existsSync(file), 'a checkpoint is left behind');
     // A second kill after resuming, then the rest.
     const seen: number[] = [];
-    await assert.rejects(taylorErrorProxy(relu, data, traj, ids, { queries, checkpointFile: file, checkpointSeconds: 0, onProgress: (d) => { seen.push(d); kill(6)(d); } }), /killed/);
+    await assert.rejects(taylorErrorProxy(relu, data, traj, ids, { queries, checkpoint: { file, everySeconds: 0 }, onProgress: (d) => { seen.push(d); kill(6)(d); } }), /killed/);
     assert.equal(seen[0], 4, 'the resumed loop starts after the 3 steps done');
-    await assert.rejects(taylorErrorProxy(relu, data, traj, ids, { queries, seed: 1, checkpointFile: file }), /belongs to another request \(key .*\); delete it/);
-    const resumed = await taylorErrorProxy(relu, data, traj, ids, { queries, checkpointFile: file, checkpointSeconds: 0 });
+    await assert.rejects(taylorErrorProxy(relu, data, traj, ids, { queries, seed: 1, checkpoint: { file } }), /belongs to another request \(key .*\); delete it/);
+    const resumed = await taylorErrorProxy(relu, data, traj, ids, { queries, checkpoint: { file, everySeconds: 0 } });
     assert.ok(!fs.existsSync(file), 'the checkpoint is removed when the loop finishes');
     assert.deepEqual(resumed.perSample, whole.perSample);
     assert.deepEqual(resumed.steps, whole.steps);
@@ -129,11 +129,11 @@ test('checkpoint + resume: a loop killed mid-way resumes to the bit-identical re
     const stop = onWarning((m) => warnings.push(m));
     let again;
     try {
-      again = await taylorErrorProxy(relu, data, traj, ids, { queries, checkpointFile: file, checkpointSeconds: 0 });
+      again = await taylorErrorProxy(relu, data, traj, ids, { queries, checkpoint: { file, everySeconds: 0 } });
     } finally {
       stop();
     }
-    assert.ok(warnings.some((m) => m.includes(file) && /no integrity record/.test(m) && /starts over/.test(m)), warnings.join('\n'));
+    assert.ok(warnings.some((m) => m.includes(file) && /no integrity record/.test(m) && /starting over/.test(m)), warnings.join('\n'));
     assert.ok(fs.readdirSync(dir).some((f) => f.startsWith('loop.ckpt.corrupt-')), 'the junk file is kept aside');
     assert.deepEqual(again.predictedError!.values, whole.predictedError!.values);
   } finally {
