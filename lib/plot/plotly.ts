@@ -10,6 +10,20 @@ import { formatValue } from './scale.ts';
 import { scatterFit, scatterPoints } from './svg-scatter.ts';
 import { figureHeight, toNum, validateSpec, type FigureSpec, type LineSeries, type MaybeNumber } from './spec.ts';
 
+/**
+ * log10 as written into a figure file: Math.log10 differs in the last bit between V8 versions (Node 20 and the
+ * Deno kernel), so the same figure drawn by a notebook and by scripts/figures.ts would differ; 12 significant
+ * digits are far below what a colour scale shows and the same in both.
+ */
+function log10ForFile(v: number): number {
+  return forFile(Math.log10(v));
+}
+
+/** A derived value (through log / exp) as written into a figure file: 12 significant digits, see {@link log10ForFile}. */
+function forFile(v: number): number {
+  return Number.isFinite(v) ? Number(v.toPrecision(12)) : v;
+}
+
 /** A Plotly figure: plain JSON. */
 export interface PlotlySpec {
   data: Record<string, unknown>[];
@@ -103,12 +117,12 @@ export function toPlotly(spec: FigureSpec): PlotlySpec {
         if (isolated) trace.error_y = { type: 'data', symmetric: false, ...isolated, color, thickness: 1.4, width: 4 };
         data.push(trace);
       });
-      return { data, layout: { ...layout, xaxis: axis(spec.xLabel, spec.xLog), yaxis: axis(spec.yLabel, spec.yLog, spec.yDomain ? { range: spec.yLog ? spec.yDomain.map(Math.log10) : spec.yDomain } : {}) } };
+      return { data, layout: { ...layout, xaxis: axis(spec.xLabel, spec.xLog), yaxis: axis(spec.yLabel, spec.yLog, spec.yDomain ? { range: spec.yLog ? spec.yDomain.map(log10ForFile) : spec.yDomain } : {}) } };
     }
     case 'heatmap': {
       const z = spec.z.map((row) => row.map((v) => {
         const n = nul(v);
-        return n === null || (spec.zLog && n <= 0) ? null : spec.zLog ? Math.log10(n) : n;
+        return n === null || (spec.zLog && n <= 0) ? null : spec.zLog ? log10ForFile(n) : n;
       }));
       const text = spec.z.map((row) => row.map((v) => formatValue(toNum(v), spec.cellLabels ?? 'sig2')));
       const trace: Record<string, unknown> = {
@@ -122,7 +136,7 @@ export function toPlotly(spec: FigureSpec): PlotlySpec {
         colorscale: viridisStops(),
         colorbar: { title: { text: (spec.colorLabel ?? '') + (spec.zLog ? ' (log10)' : '') } },
       };
-      if (spec.zDomain) Object.assign(trace, spec.zLog ? { zmin: Math.log10(spec.zDomain[0]), zmax: Math.log10(spec.zDomain[1]) } : { zmin: spec.zDomain[0], zmax: spec.zDomain[1] });
+      if (spec.zDomain) Object.assign(trace, spec.zLog ? { zmin: log10ForFile(spec.zDomain[0]), zmax: log10ForFile(spec.zDomain[1]) } : { zmin: spec.zDomain[0], zmax: spec.zDomain[1] });
       return { data: [trace], layout: { ...layout, xaxis: axis(spec.xLabel, false, { type: 'category' }), yaxis: axis(spec.yLabel, false, { type: 'category' }), plot_bgcolor: '#e6e6e6' } };
     }
     case 'scatter': {
@@ -149,7 +163,7 @@ export function toPlotly(spec: FigureSpec): PlotlySpec {
           const hi = Math.max(...xs);
           const tx = spec.xLog ? Math.log10 : (v: number) => v;
           const fy = (v: number) => (spec.yLog ? 10 ** (fit.a + fit.b * tx(v)) : fit.a + fit.b * tx(v));
-          data.push({ type: 'scatter', mode: 'lines', name: `fit: slope ${formatValue(fit.b, 'sig2')}, r = ${formatValue(fit.r, 'fixed2')}`, x: [lo, hi], y: [fy(lo), fy(hi)], line: { dash: 'dash', color: '#666666', width: 1.2 } });
+          data.push({ type: 'scatter', mode: 'lines', name: `fit: slope ${formatValue(fit.b, 'sig2')}, r = ${formatValue(fit.r, 'fixed2')}`, x: [lo, hi], y: [fy(lo), fy(hi)].map(forFile), line: { dash: 'dash', color: '#666666', width: 1.2 } });
         }
       }
       return { data, layout: { ...layout, xaxis: axis(spec.xLabel, spec.xLog), yaxis: axis(spec.yLabel, spec.yLog) } };
