@@ -1,7 +1,7 @@
 /**
  * Side-by-side benchmark of the engine's unit costs against PyTorch on the same core (issue #14).
  *
- *     npx tsx bench/engine.bench.ts [--units mlp-step,gpt2-hvp] [--rounds 2] [--min-ms 300] [--no-peer] [--tag NAME]
+ *     npx tsx bench/engine.bench.ts [--units mlp-step,gpt2-hvp] [--rounds 2] [--min-ms 300] [--no-peer] [--tag NAME] [--no-write]
  *
  * For each unit the TypeScript side is timed in this process, then the PyTorch peer (bench/peer/torch_units.py,
  * Debian's python3-torch, float32, one thread, OPENBLAS_NUM_THREADS=1) in a child process, interleaved unit by
@@ -42,13 +42,14 @@ import { tsloo } from '../lib/groundtruth/tsloo.ts';
 import { writeAtomic } from '../lib/cache/integrity.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ALL_UNITS = ['gemm', 'mlp-step', 'mlp-hvp-k64', 'mlp-sweep', 'tsloo-mlp', 'cnn-grad', 'cnn-hvp', 'gpt2-grad', 'gpt2-hvp', 'llama-grad', 'llama-hvp'];
+const ALL_UNITS = ['gemm', 'mlp-step', 'mlp-hvp-k64', 'mlp-sweep', 'tsloo-mlp', 'cnn-grad', 'cnn-hvp', 'cnn-hvp-k16', 'gpt2-grad', 'gpt2-hvp', 'gpt2-hvp-k16', 'llama-grad', 'llama-hvp', 'llama-hvp-k16'];
 const units = (flagValue('units') ?? ALL_UNITS.join(',')).split(',').map((s) => s.trim());
 for (const u of units) if (!ALL_UNITS.includes(u)) throw new Error(`--units: unknown unit '${u}'; known: ${ALL_UNITS.join(', ')}`);
 const rounds = Number(flagValue('rounds') ?? 2);
 const minMs = Number(flagValue('min-ms') ?? 300);
 const usePeer = !process.argv.includes('--no-peer');
 const tag = flagValue('tag');
+const write = !process.argv.includes('--no-write'); // --no-write: print only (a partial run must not replace the table)
 if (tag !== undefined && !/^[a-z0-9-]+$/.test(tag)) throw new Error(`--tag must be lower-case letters, digits and '-', got '${tag}'`);
 process.env.FTDA_QUIET = '1';
 await initBackend({ backend: 'wasm' });
@@ -140,7 +141,8 @@ async function tsUnit(name: string): Promise<{ f: () => unknown | Promise<unknow
     return { f: () => tsloo({ model: s.model, data: s.train, trajectory: traj, queries, ids, method: 'vectorised', replicas: 32 }), per: 32 };
   }
   // cnn / gpt2 / llama: one full-batch gradient or HVP of the full preset, random θ.
-  const [setting, kind] = name.split('-');
+  const setting = name.slice(0, name.indexOf('-'));
+  const kind = name.slice(setting.length + 1); // grad | hvp | hvp-k16
   const L = await loadSetting(setting, 'full', { seed: 0 });
   const params = L.model.init(rngFor(0, 'bench-init'));
   const B = L.trainConfig.batchSize;
@@ -149,7 +151,11 @@ async function tsUnit(name: string): Promise<{ f: () => unknown | Promise<unknow
   const v = new Float32Array(rngFor(1, 'bench-v').normalArray(p, 1));
   const opts = { divisor: B };
   const cleanup = () => (disposeParams(params), disposeBatch(batch));
-  return kind === 'grad' ? { f: () => lossAndGrad(L.model, params, batch, opts), per: 1, cleanup } : { f: () => hvp(L.model, params, batch, v, opts), per: 1, cleanup };
+  if (kind === 'grad') return { f: () => lossAndGrad(L.model, params, batch, opts), per: 1, cleanup };
+  if (kind === 'hvp') return { f: () => hvp(L.model, params, batch, v, opts), per: 1, cleanup };
+  // hvp-k16: 16 directions through one taped gradient (what an exact sweep does per step), per direction.
+  const V = new Float32Array(rngFor(2, 'bench-V').normalArray(16 * p, 1));
+  return { f: () => hvpMany(L.model, params, batch, V, opts), per: 16, cleanup };
 }
 
 function peer(unit: string, env: NodeJS.ProcessEnv): { cpuMs: number; wallMs: number; torch: string } | { error: string } {
@@ -216,8 +222,10 @@ const result = {
   host: { cpu: os.cpus()[0]?.model, cpus: os.cpus().length, loadavgBefore: load0, loadavgAfter: load1 },
 };
 const outFile = path.join(root, 'bench', 'results', `engine${tag ? `-${tag}` : ''}.json`);
-fs.mkdirSync(path.dirname(outFile), { recursive: true });
-writeAtomic(outFile, JSON.stringify(result, null, 1) + '\n');
+if (write) {
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  writeAtomic(outFile, JSON.stringify(result, null, 1) + '\n');
+}
 
 const UNIT_NOTES: Record<string, string> = {
   gemm: 'f32 GEMM 1024² (GFLOP/s in brackets)',
@@ -231,6 +239,9 @@ const UNIT_NOTES: Record<string, string> = {
   'gpt2-hvp': 'GPT-2 full: exact HVP',
   'llama-grad': 'Llama stories260K (B 8 × T 64): gradient',
   'llama-hvp': 'Llama stories260K: exact HVP',
+  'cnn-hvp-k16': 'CNN full: 16 HVPs through one taped gradient, per direction',
+  'gpt2-hvp-k16': 'GPT-2 full: 16 HVPs through one taped gradient, per direction',
+  'llama-hvp-k16': 'Llama stories260K: 16 HVPs through one taped gradient, per direction',
 };
 const fmt = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(3));
 const md = [
@@ -248,6 +259,8 @@ const END = `<!-- engine-table${tag ? `-${tag}` : ''}:end -->`;
 const text = fs.existsSync(readme) ? fs.readFileSync(readme, 'utf8') : '';
 const block = `${BEGIN}\n${md}\n${END}`;
 const next = text.includes(BEGIN) ? text.replace(new RegExp(`${BEGIN.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\\s\\S]*?${END}`), block) : `${text.trimEnd()}\n\n## Engine units against PyTorch${tag ? ` (${tag})` : ''}\n\n${block}\n`;
-writeAtomic(readme, next);
 console.log(md);
-console.log(`→ ${path.relative(root, outFile)}, bench/README.md`);
+if (write) {
+  writeAtomic(readme, next);
+  console.log(`→ ${path.relative(root, outFile)}, bench/README.md`);
+}

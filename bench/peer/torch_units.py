@@ -171,6 +171,18 @@ def unit_hvp(name):
     return (lambda: hvp_of(loss, ps, v)), None
 
 
+def unit_hvp_shared(name, K=16):
+    """K exact HVPs through one taped gradient (create_graph once, K backward passes), per direction."""
+    ps, loss = MODELS[name]()
+    V = [[torch.randn_like(p) for p in ps] for _ in range(K)]
+
+    def f():
+        g = torch.autograd.grad(loss(ps), ps, create_graph=True)
+        return [torch.autograd.grad(g, ps, grad_outputs=v, retain_graph=True) for v in V]
+
+    return f, None, K
+
+
 def unit_mlp_step():
     """One AdamW training step of the MLP (B 64), as the trainer takes it."""
     ps, loss = mlp()
@@ -263,6 +275,7 @@ UNITS = {
     'tsloo-mlp': unit_tsloo,
     **{f'{m}-grad': (lambda m=m: unit_grad(m)) for m in MODELS},
     **{f'{m}-hvp': (lambda m=m: unit_hvp(m)) for m in MODELS},
+    **{f'{m}-hvp-k16': (lambda m=m: unit_hvp_shared(m)) for m in MODELS if m != 'mlp'},
 }
 
 

@@ -12,7 +12,8 @@ import { numParams, type Batch, type Model, type Params } from '../models/types.
 import type { LossOptions } from './batch.ts';
 import { lossClosure } from './loss.ts';
 import { gradsOf, requireSecondOrder } from './tape.ts';
-import { checkVector, dotLists, splitFlat, tidyFlat, type FlatVec } from './vec.ts';
+import { checkVector, dotLists, downloadFlat, splitFlat, tidyFlat, type FlatVec } from './vec.ts';
+import { vjpMany } from './vjp-many.ts';
 import { isFastMlp } from './mlp-fast.ts';
 import { mlpHvpMany } from './mlp-hvp.ts';
 import { mlpHvpNative } from './mlp-native.ts';
@@ -56,8 +57,9 @@ export function hvp(model: Model, params: Params, batch: Batch, v: FlatVec, opts
 const MLP_CHUNK = 64;
 
 /**
- * H v_j for k stacked vectors: batched in one double-backprop pass per chunk for plain MLPs
- * (mlp-hvp.ts), otherwise a loop of {@link hvp}s, each its own tidy scope.
+ * H v_j for k stacked vectors: for plain MLPs batched in one pass per chunk (host R-op with a native GEMM,
+ * mlp-native.ts, else double backprop, mlp-hvp.ts); for other models one taped inner gradient walked back once
+ * per direction (bit-identical to a loop of {@link hvp}s).
  * @param V `[k·p]`, row j = v_j
  * @returns Float32Array `[k·p]`, row j = H v_j
  */
@@ -76,12 +78,27 @@ export function hvpMany(model: Model, params: Params, batch: Batch, V: FlatVec, 
     }
     return out;
   }
-  for (let j = 0; j < k; j++) {
-    const vj = V.subarray(j * p, (j + 1) * p);
-    out.set(tidyFlat(() => hvpTensors(model, params, batch, vj, opts, 'hvpMany')), j * p);
-  }
+  // Other models: the inner gradient is taped once and walked back once per direction (vjp-many.ts), the same
+  // bits as a loop of hvp()s at about half their cost from the second direction on.
+  tf.tidy(() => {
+    const f = lossClosure(model, batch, opts, 'hvpMany'); // holds the weights tensor: inside this tidy
+    const list = paramList(params, model.spec);
+    const flatGrad = () => tf.concat(gradsOf(() => f(list), list).grads.map((g) => tf.reshape(g, [-1])));
+    for (let j = 0; j < k; j += SHARED_CHUNK) {
+      const n = Math.min(SHARED_CHUNK, k - j);
+      const dys = Array.from({ length: n }, (_, i) => {
+        const v = V.subarray((j + i) * p, (j + i + 1) * p);
+        return tf.tensor1d(v instanceof Float32Array ? v : Float32Array.from(v), 'float32');
+      });
+      vjpMany(flatGrad, list, dys, (i, hv) => out.set(downloadFlat(hv), (j + i) * p));
+      dys.forEach((d) => d.dispose());
+    }
+  });
   return out;
 }
+
+/** Directions per shared tape of {@link hvpMany} (bounds the cotangents held at once, not the tape). */
+const SHARED_CHUNK = 64;
 
 /**
  * The native GEMM when this MLP's HVPs run on the host (mlp-native.ts): a plain MLP and a wasm engine with a
