@@ -7,7 +7,7 @@
  *
  *     npx tsx scripts/notebooks.ts build                 regenerate notebooks/*.ipynb from notebooks/*.ts
  *     npx tsx scripts/notebooks.ts check                 sources and notebooks agree; notebooks are valid, output-free
- *     npx tsx scripts/notebooks.ts install-kernel        write .cache/jupyter/kernels/faithful-tda-deno
+ *     npx tsx scripts/notebooks.ts install-kernel        write .cache/jupyter/kernels/deno
  *     npx tsx scripts/notebooks.ts run [--preset quick] [--only 01,02] [--timeout 900] [--no-run] [--allow-pending]
  *
  * `run` writes executed copies to results/notebooks/<preset>/ (never over the committed notebooks),
@@ -48,8 +48,11 @@ import { checkPresetName, eachFlag, listOf } from './flags.ts';
 const ROOT = REPO_ROOT;
 const NOTEBOOKS = path.join(ROOT, 'notebooks');
 
-/** Name of the project-local kernelspec the runner executes notebooks with. */
-export const KERNEL_NAME = 'faithful-tda-deno';
+/**
+ * Name of the project-local kernelspec: `deno`, the name the notebooks carry in their metadata, so Jupyter started
+ * with JUPYTER_PATH=.cache/jupyter opens and executes them as they are (no "NoSuchKernel: deno").
+ */
+export const KERNEL_NAME = 'deno';
 /** Folder put on JUPYTER_PATH; the kernelspec lives in its `kernels/` subfolder. */
 export const JUPYTER_DIR = path.join(ROOT, '.cache', 'jupyter');
 
