@@ -97,6 +97,21 @@ export function hvpMany(model: Model, params: Params, batch: Batch, V: FlatVec, 
   return out;
 }
 
+/**
+ * H v_j for k stacked vectors, each bit-identical to `hvp(v_j)`: {@link hvpMany} where its arithmetic is hvp's
+ * (models without the batched double-backprop MLP path, and MLPs on the host R-operator), a loop of hvp() otherwise.
+ * For callers that promise the bits of a per-vector loop (the Taylor-error proxy).
+ * @param V `[k·p]` @returns Float32Array `[k·p]`
+ */
+export function hvpEach(model: Model, params: Params, batch: Batch, V: FlatVec, opts: HvpOptions = {}): Float32Array {
+  if (!isFastMlp(model) || nativeMlp(model)) return hvpMany(model, params, batch, V, opts);
+  const p = numParams(model.spec);
+  const k = checkVector('hvpEach', 'V', V, p, true);
+  const out = new Float32Array(k * p);
+  for (let j = 0; j < k; j++) out.set(hvp(model, params, batch, V.subarray(j * p, (j + 1) * p), opts), j * p);
+  return out;
+}
+
 /** Directions per shared tape of {@link hvpMany} (bounds the cotangents held at once, not the tape). */
 const SHARED_CHUNK = 64;
 

@@ -12,7 +12,8 @@
  * e^grad = δθ̃^B − δθ̃^A (gradient nonlinearity); π(z) = ‖e_T‖/‖δθ̃_T‖, and with queries π_Q = ‖Q e_T‖/‖Q δθ̃_T‖.
  * The derivation, the model of each term, its scaling in η and what is omitted: docs/taylor-error-proxy.md.
  *
- * Cost: ≈ 4 HVPs per sample and step after its first occurrence, one gradient and two HVPs per step; the step
+ * Cost: ≈ 4 HVPs per sample and step after its first occurrence (those at one point batched through one taped
+ * gradient, hvpEach: the bits of one hvp() each), one gradient and two HVPs per step; the step
  * loop checkpoints (`checkpoint`) and a killed call resumes bit-identically.
  *
  * @module
@@ -21,7 +22,7 @@ import { makeBatch, disposeBatch } from '../data/batch.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { disposeParams, unflattenParams } from '../models/params.ts';
 import { numParams, type Model, type Params } from '../models/types.ts';
-import { hvp } from '../autodiff/hvp.ts';
+import { hvp, hvpEach } from '../autodiff/hvp.ts';
 import { lossAndGrad } from '../autodiff/loss.ts';
 import { perSampleGrads } from '../autodiff/persample.ts';
 import { occurrenceRows } from '../estimators/occurrence.ts';
@@ -285,10 +286,25 @@ export async function taylorErrorProxy(
           disposeBatch(sub);
         }
       }
+      // Every H δθ of this step at once (one taped gradient per point, vjp-many.ts; the bits of one hvp() each):
+      // of δθ⁽¹⁾, δθ̃^A and δθ̃^B at θ_t, and of δθ̃^B at θ_{t+1} for the curvature change.
+      const H0 = new Map<Float64Array, Float64Array>();
+      const H1 = new Map<Float64Array, Float64Array>();
+      const batchH = (vs: Float64Array[], at: Params, into: Map<Float64Array, Float64Array>) => {
+        const todo = [...new Set(vs)].filter((v) => !isZero(v));
+        if (!todo.length) return;
+        const V = new Float64Array(todo.length * p);
+        todo.forEach((v, k) => V.set(v, k * p));
+        const R = hvpEach(model, at, batch, V, lossOpts);
+        todo.forEach((v, k) => into.set(v, f64(R.subarray(k * p, (k + 1) * p))));
+      };
+      batchH(active.flatMap((s) => [s.d1.th, ...(split || !nonlinearGrad ? [s.dA.th] : []), ...(nonlinearGrad ? [s.dB.th] : [])]), params0, H0);
+      if (nonlinearGrad && withCurv && stepNorm > 0) batchH(active.map((s) => s.dB.th), params1!, H1);
+      const Hat = (v: Float64Array, m: Map<Float64Array, Float64Array>) => m.get(v) ?? new Float64Array(p);
       const kap = { kappa: 0, kink: 0, n: 0 };
       /** δg̃ of (3) for one perturbation: H δθ − g_z/D, plus δg⁽²⁾(δθ) when `nonlinear`. */
       const gradChange = (s: SampleState, dth: Float64Array, nonlinear: boolean, acc?: typeof kap): Float64Array => {
-        const Hd = H(dth);
+        const Hd = Hat(dth, H0);
         const dg = Float64Array.from(Hd);
         const gz = gzOf.get(s.row);
         if (gz) for (let i = 0; i < p; i++) dg[i] -= gz[i] / D;
@@ -302,7 +318,7 @@ export async function taylorErrorProxy(
         }
         if (acc) acc.n++;
         if (withCurv && stepNorm > 0) {
-          const H1d = H(dth, params1);
+          const H1d = Hat(dth, H1);
           const c = (0.5 * nd) / stepNorm;
           let d2 = 0;
           for (let i = 0; i < p; i++) {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../lib/runtime/backend.ts';
 import { tf } from '../../lib/runtime/tf.ts';
 import { Rng } from '../../lib/runtime/rng.ts';
-import { hvp, hvpMany } from '../../lib/autodiff/hvp.ts';
+import { hvp, hvpEach, hvpMany } from '../../lib/autodiff/hvp.ts';
 import { vjpMany } from '../../lib/autodiff/vjp-many.ts';
 import { makeCase, tensorDelta, unavailable, unitVec } from './helpers.ts';
 
@@ -31,6 +31,21 @@ for (const family of ['cnn', 'gpt2', 'llama'] as const) {
         assert.deepEqual(Array.from(many.subarray(j * c.p, (j + 1) * c.p)), Array.from(one), `direction ${j}`);
       }
       assert.ok(many.some((x) => x !== 0));
+    } finally {
+      c.dispose();
+    }
+  });
+}
+
+for (const family of ['mlp', 'cnn'] as const) {
+  test(`hvpEach[${family}]: K directions bit for bit as K hvp() calls (on every engine path)`, () => {
+    const c = makeCase(family);
+    try {
+      const rng = new Rng(11).child(family);
+      const V = new Float64Array(4 * c.p);
+      for (let j = 0; j < 4; j++) V.set(unitVec(rng, c.p), j * c.p);
+      const each = hvpEach(c.model, c.params, c.batch, V, { divisor: 2 });
+      for (let j = 0; j < 4; j++) assert.deepEqual(Array.from(each.subarray(j * c.p, (j + 1) * c.p)), Array.from(hvp(c.model, c.params, c.batch, V.subarray(j * c.p, (j + 1) * c.p), { divisor: 2 })), `direction ${j}`);
     } finally {
       c.dispose();
     }
