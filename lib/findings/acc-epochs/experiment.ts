@@ -41,7 +41,7 @@ import { train } from '../../train/trainer.ts';
 import { contentHash, type TrainConfig } from '../../train/setting.ts';
 import { readCachedJson, writeVerified } from '../../cache/integrity.ts';
 import { writeResultFiles } from '../../pipeline/results.ts';
-import { findingDir, defaultCacheDir } from '../../pipeline/paths.ts';
+import { findingRun } from '../../pipeline/paths.ts';
 import type { Trajectory } from '../../train/trajectory.ts';
 import { tsloo } from '../../groundtruth/tsloo.ts';
 import { getEstimator } from '../../estimators/registry.ts';
@@ -154,10 +154,7 @@ export function summariseAcc(results: AccCellResult[]): AccSummaryRow[] {
  * `summary.json`, `summary.csv` and `cells.csv` under `<outDir>/<preset>/`.
  */
 export async function runAccEpochs(presetName: string, o: AccEpochsOptions = {}): Promise<AccEpochsSummary> {
-  const preset = ACC_EPOCHS_PRESETS[presetName];
-  if (!preset) throw new UsageError(`unknown acc-epochs preset '${presetName}'; known: ${Object.keys(ACC_EPOCHS_PRESETS).join(', ')}`);
-  const outDir = path.join(o.outDir ?? findingDir('acc-epochs'), presetName);
-  const cacheDir = o.cacheDir ?? defaultCacheDir();
+  const { preset, outDir, cacheDir } = findingRun('acc-epochs', ACC_EPOCHS_PRESETS, presetName, o);
   const specs = preset.specs.filter((s) => !o.datasets || o.datasets.includes(s.dataset));
   if (!specs.length) throw new Error(`acc-epochs: no dataset of preset '${presetName}' matches [${o.datasets}]`);
   const epochs = o.epochs ?? preset.epochs;

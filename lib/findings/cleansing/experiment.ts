@@ -34,7 +34,7 @@ import { train } from '../../train/trainer.ts';
 import { cacheKey } from '../../cache/key.ts';
 import { readCachedJson, writeVerified } from '../../cache/integrity.ts';
 import { writeResultFiles } from '../../pipeline/results.ts';
-import { findingDir, defaultCacheDir } from '../../pipeline/paths.ts';
+import { findingRun } from '../../pipeline/paths.ts';
 import { meanStd } from '../../analysis/stats.ts';
 import { binaryTrainConfig, evaluateFinal, loadBinaryTask, type BinaryTaskSpec } from '../../settings/binary.ts';
 import { runAccCell } from '../../pipeline/mean-loss-cell.ts';
@@ -247,10 +247,7 @@ export interface CleansingOptions {
 
 /** Runs a preset and writes `summary.json`, `summary.csv`, `points.csv` under `<outDir>/<preset>/`. */
 export async function runCleansing(presetName: string, o: CleansingOptions = {}): Promise<CleansingSummary> {
-  const preset = CLEANSING_PRESETS[presetName];
-  if (!preset) throw new UsageError(`unknown cleansing preset '${presetName}'; known: ${Object.keys(CLEANSING_PRESETS).join(', ')}`);
-  const outDir = path.join(o.outDir ?? findingDir('cleansing'), presetName);
-  const cacheDir = o.cacheDir ?? defaultCacheDir();
+  const { preset, outDir, cacheDir } = findingRun('cleansing', CLEANSING_PRESETS, presetName, o);
   const seeds = o.seeds ?? preset.seeds;
   const specs = preset.specs.filter((s) => !o.datasets || o.datasets.includes(s.dataset));
   if (!specs.length) throw new Error(`cleansing: no dataset of preset '${presetName}' matches [${o.datasets}]`);

@@ -38,6 +38,7 @@
  *
  * @module
  */
+import type { RunOptions } from '../types.ts';
 import { VARIANTS } from '../../pipeline/variants.ts';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -55,7 +56,7 @@ import { perQuery, spearman } from '../../analysis/metrics.ts';
 import { bootstrapCI } from '../../analysis/stats.ts';
 import { cachedScores, groundTruth, planScoredIds, prepareCell } from '../../pipeline/cell.ts';
 import { writeResultFiles } from '../../pipeline/results.ts';
-import { findingDir, defaultCacheDir } from '../../pipeline/paths.ts';
+import { findingRun } from '../../pipeline/paths.ts';
 import { UsageError } from '../../runtime/errors.ts';
 
 /**
@@ -348,27 +349,18 @@ export interface DecompositionSummary {
   createdAt: string;
 }
 
-/** Options of {@link runErrorDecomposition}. */
-export interface DecompositionOptions {
-  outDir?: string;
-  cacheDir?: string;
-  lrs?: number[];
-  seeds?: number[];
-  /** Compute only these settings' cells (the summary still covers every cell of the preset on disk). */
-  settings?: string[];
-  /** Compute nothing: rebuild the summary from the cell files already on disk. */
-  cachedOnly?: boolean;
-}
+/**
+ * Options of {@link runErrorDecomposition} (findings/types.ts `RunOptions`): `settings` computes only those settings'
+ * cells (the summary still covers every cell of the preset on disk); `cachedOnly` computes nothing.
+ */
+export type DecompositionOptions = Pick<RunOptions, 'outDir' | 'cacheDir' | 'lrs' | 'seeds' | 'settings' | 'cachedOnly'>;
 
 /**
  * Runs the requested cells of a preset, then writes `summary.json`, `table.csv` (the decomposition) and
  * `fidelity.csv` under `<outDir>/<preset>/` from every cell result of the preset on disk.
  */
 export async function runErrorDecomposition(presetName: string, o: DecompositionOptions = {}): Promise<DecompositionSummary> {
-  const preset = DECOMPOSITION_PRESETS[presetName];
-  if (!preset) throw new UsageError(`unknown error-decomposition preset '${presetName}'; known: ${Object.keys(DECOMPOSITION_PRESETS).join(', ')}`);
-  const outDir = path.join(o.outDir ?? findingDir('error-decomposition'), presetName);
-  const cacheDir = o.cacheDir ?? defaultCacheDir();
+  const { preset, outDir, cacheDir } = findingRun('error-decomposition', DECOMPOSITION_PRESETS, presetName, o);
   const skipped: string[] = [];
   const cells: { setting: string; preset: string; lr: number; seed: number; nScored: number; nQueries: number; ks: number[]; crossCheck: number }[] = [];
   for (const g of preset.grids) {

@@ -46,7 +46,7 @@ import { train } from '../../train/trainer.ts';
 import { type TrainConfig } from '../../train/setting.ts';
 import { readCachedJson, writeVerified } from '../../cache/integrity.ts';
 import { writeResultFiles } from '../../pipeline/results.ts';
-import { findingDir, defaultCacheDir } from '../../pipeline/paths.ts';
+import { findingRun } from '../../pipeline/paths.ts';
 import { log } from '../../runtime/log.ts';
 import type { Trajectory } from '../../train/trajectory.ts';
 import { furtherTraining } from '../../groundtruth/further-training.ts';
@@ -356,10 +356,7 @@ export interface FinalModelOptions {
  * Runs a preset and writes `summary.json`, `summary.csv` under `<outDir>/<preset>/`.
  */
 export async function runFinalModel(presetName: string, o: FinalModelOptions = {}): Promise<FinalModelSummary> {
-  const preset = FINAL_MODEL_PRESETS[presetName];
-  if (!preset) throw new UsageError(`unknown final-model preset '${presetName}'; known: ${Object.keys(FINAL_MODEL_PRESETS).join(', ')}`);
-  const outDir = path.join(o.outDir ?? findingDir('final-model'), presetName);
-  const cacheDir = o.cacheDir ?? defaultCacheDir();
+  const { preset, outDir, cacheDir } = findingRun('final-model', FINAL_MODEL_PRESETS, presetName, o);
   const nSeeds = o.seeds ?? preset.seeds;
   const specs = preset.specs.filter((s) => !o.datasets || o.datasets.includes(s.dataset));
   if (!specs.length) throw new Error(`final-model: no dataset of preset '${presetName}' matches [${o.datasets}]`);

@@ -32,6 +32,7 @@
  *
  * @module
  */
+import type { RunOptions } from '../types.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runtimeInfo } from '../../runtime/backend.ts';
@@ -40,7 +41,7 @@ import type { EstimatorSpec } from '../../pipeline/cell.ts';
 import { relativeGains, summariseFidelity } from '../../pipeline/summary.ts';
 import { ABLATION_IDS, onFirstQueries, VARIANTS } from '../../pipeline/variants.ts';
 import { writeResultFiles } from '../../pipeline/results.ts';
-import { findingDir, defaultCacheDir } from '../../pipeline/paths.ts';
+import { findingRun } from '../../pipeline/paths.ts';
 import { readVerifiedJson } from '../../cache/integrity.ts';
 import { UsageError } from '../../runtime/errors.ts';
 
@@ -132,17 +133,11 @@ export const MISMATCH_PRESETS: Record<string, MismatchPreset> = {
   },
 };
 
-/** Options of {@link runOptimizerMismatch}. */
-export interface MismatchOptions {
-  outDir?: string;
-  cacheDir?: string;
-  /** Restrict the preset's LRs / seeds / settings (e.g. to produce one cell); an LR outside a row's grid skips that row. */
-  lrs?: number[];
-  seeds?: number[];
-  settings?: string[];
-  /** Only summarise cells whose result file exists; compute nothing. */
-  cachedOnly?: boolean;
-}
+/**
+ * Options of {@link runOptimizerMismatch} (findings/types.ts `RunOptions`): `lrs` / `seeds` / `settings` restrict the
+ * preset (an LR outside a row's grid skips that row); `cachedOnly` summarises the cells whose result file exists.
+ */
+export type MismatchOptions = Pick<RunOptions, 'outDir' | 'cacheDir' | 'lrs' | 'seeds' | 'settings' | 'cachedOnly'>;
 
 /** The summary file written by {@link runOptimizerMismatch}. */
 export interface MismatchSummary {
@@ -161,10 +156,7 @@ export interface MismatchSummary {
  * `<outDir>/<preset>/`.
  */
 export async function runOptimizerMismatch(presetName: string, o: MismatchOptions = {}): Promise<MismatchSummary> {
-  const preset = MISMATCH_PRESETS[presetName];
-  if (!preset) throw new UsageError(`unknown optimizer-mismatch preset '${presetName}'; known: ${Object.keys(MISMATCH_PRESETS).join(', ')}`);
-  const outDir = path.join(o.outDir ?? findingDir('optimizer-mismatch'), presetName);
-  const cacheDir = o.cacheDir ?? defaultCacheDir();
+  const { preset, outDir, cacheDir } = findingRun('optimizer-mismatch', MISMATCH_PRESETS, presetName, o);
   const results: FidelityResult[] = [];
   const cells: MismatchSummary['cells'] = [];
   for (const g of preset.grids) {

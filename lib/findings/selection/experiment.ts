@@ -42,7 +42,7 @@ import { train } from '../../train/trainer.ts';
 import { contentHash } from '../../train/setting.ts';
 import { readCachedJson, writeVerified } from '../../cache/integrity.ts';
 import { writeResultFiles } from '../../pipeline/results.ts';
-import { findingDir } from '../../pipeline/paths.ts';
+import { findingRun } from '../../pipeline/paths.ts';
 import type { FlatState, Trajectory } from '../../train/trajectory.ts';
 import { clusterBootstrapCI, clusterPairedDiff, mean, meanStd } from '../../analysis/stats.ts';
 import { evaluate } from '../../selection/objective.ts';
@@ -435,9 +435,7 @@ async function runCell(c: Cell, p: SelectionPreset, budgets: number[]): Promise<
  * `summary.json`/`summary.csv` and `best-k.csv` under `<outDir>/<preset>/`.
  */
 export async function runSelection(presetName: string, o: SelectionOptions = {}): Promise<SelectionSummary> {
-  const preset = SELECTION_PRESETS[presetName];
-  if (!preset) throw new UsageError(`unknown selection preset '${presetName}'; known: ${Object.keys(SELECTION_PRESETS).join(', ')}`);
-  const outDir = path.join(o.outDir ?? findingDir('selection'), presetName);
+  const { preset, outDir } = findingRun('selection', SELECTION_PRESETS, presetName, o);
   const budgets = preset.budgets;
   const runs: SelectionRun[] = [];
   const skipped: string[] = [];

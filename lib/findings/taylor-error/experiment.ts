@@ -54,7 +54,7 @@ import { bootstrapCI, type BootstrapCI } from '../../analysis/stats.ts';
 import { cellSpearmanCI, permutationP } from '../../analysis/rank-test.ts';
 import { taylorErrorProxy, type ErrorProxyResult } from '../../proxy/taylor-error.ts';
 import { writeResultFiles } from '../../pipeline/results.ts';
-import { findingDir, defaultCacheDir } from '../../pipeline/paths.ts';
+import { findingRun } from '../../pipeline/paths.ts';
 import { cachedScores, groundTruth, planScoredIds, prepareCell } from '../../pipeline/cell.ts';
 import { cacheKey } from '../../cache/key.ts';
 import { UsageError } from '../../runtime/errors.ts';
@@ -495,10 +495,7 @@ export function proxyCorrelations(rows: TaylorRow[], seed = 0): ProxyCorrelation
  * `correlations.csv` under `<outDir>/<preset>/` from every cell result of the preset on disk.
  */
 export async function runTaylorError(presetName: string, o: TaylorOptions = {}): Promise<TaylorSummary> {
-  const preset = TAYLOR_PRESETS[presetName];
-  if (!preset) throw new UsageError(`unknown taylor-error preset '${presetName}'; known: ${Object.keys(TAYLOR_PRESETS).join(', ')}`);
-  const outDir = path.join(o.outDir ?? findingDir('taylor-error'), presetName);
-  const cacheDir = o.cacheDir ?? defaultCacheDir();
+  const { preset, outDir, cacheDir } = findingRun('taylor-error', TAYLOR_PRESETS, presetName, o);
   const skipped: string[] = [];
   const all: { g: TaylorGrid; cell: TaylorCell }[] = [];
   for (const g of preset.grids) {
