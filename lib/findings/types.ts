@@ -14,26 +14,24 @@ import type { Headline } from './headline.ts';
 /** The list flags a finding may take (each a comma-separated list checked against the preset's grid). */
 export type ListFlag = 'settings' | 'lrs' | 'seeds' | 'steps' | 'budgets' | 'datasets';
 
-/** The values a preset's grid allows for each list flag (absent: the flag is not restricted). */
-export interface Grid {
+/** A value list per list flag: setting names, learning rates, seeds, trajectory lengths, budgets, dataset names. */
+export interface Lists {
   settings?: string[];
   lrs?: number[];
   seeds?: number[];
   steps?: number[];
   budgets?: number[];
   datasets?: string[];
+}
+
+/** The values a preset's grid allows for each list flag (absent: the flag is not restricted). */
+export interface Grid extends Lists {
   /** For a `seedCount` finding: the largest count the preset allows. */
   maxSeedCount?: number;
 }
 
-/** What a run is restricted to, and where it writes. */
-export interface RunOptions {
-  settings?: string[];
-  lrs?: number[];
-  seeds?: number[];
-  steps?: number[];
-  budgets?: number[];
-  datasets?: string[];
+/** What a run is restricted to (the lists), and where it writes. */
+export interface RunOptions extends Lists {
   /** Summarise what is on disk, compute nothing. */
   cachedOnly?: boolean;
   /** Start no new cached cell after this many seconds (the summary says it is incomplete; rerun to resume). */
