@@ -249,6 +249,12 @@ FIG_FLAGS=(--preset "$PRESET" "${ONLY_ARGS[@]}")
 # --- 4. headline numbers -----------------------------------------------------------------------------------
 echo
 "${TSX[@]}" scripts/summary.ts --preset "$PRESET" "${ONLY_ARGS[@]}" || status=1
+# The full preset is the published study: its numbers in the README and docs/ are regenerated from the results
+# (scripts/blocks.ts), and git shows which published results and numbers changed.
+if [ "$PRESET" = full ]; then
+  "${TSX[@]}" scripts/blocks.ts || status=1
+  git status --short -- results README.md docs 2>/dev/null | sed 's/^/changed: /' || true
+fi
 
 echo
 shopt -s nullglob

@@ -81,6 +81,12 @@ export interface Finding<S = never> {
   figures: FigureSpec<S>[];
   /** The headline numbers of a summary (scripts/summary.ts; README and notebooks quote them). */
   headline(summary: S): Headline[];
+  /**
+   * Markdown blocks generated from a summary, by name: scripts/blocks.ts writes each between the markers
+   * `<!-- results:<id>/<name> <preset> -->` … `<!-- /results -->` of the README (and docs), so no measured number
+   * there is typed by hand; `--check` (CI) fails when a block differs from its results file.
+   */
+  blocks?: Record<string, (summary: S) => string>;
 }
 
 /** A finding of any summary type (what the registry holds). */
