@@ -83,8 +83,10 @@ await displayFigure(figures[0].spec, { plotly: true });
 
 // %% [markdown]
 // ## The gain against the learning rate
-// The relative gain of AdamW-influence (exact) over SGD-influence, one line per setting, against the learning rate;
-// bands are the gains' 95% CIs. A setting with one learning rate is a single point; its CI is in the table below.
+// What AdamW-influence (exact) adds over SGD-influence on the same AdamW runs: the paired difference Δρ of their mean
+// Spearman with TSLOO, one line per setting, against the learning rate; bands are 95% CIs (a setting with one learning
+// rate is a single point with an error bar). Δρ and not the relative gain, which divides by SGD-influence's ρ and so
+// explodes where that ρ is near 0; the relative gains are in the table below.
 
 // %%
 await displayFigure(figures[2].spec, { plotly: true });

@@ -126,7 +126,7 @@ export interface LineMapping {
 }
 
 /** Lines: one per distinct `series` (or a single unnamed one), points sorted by x. */
-export function lineFromRows(rows: Row[], m: LineMapping, base: FigureBase & Pick<LineFigure, 'xLog' | 'yLog' | 'yDomain' | 'markers'>): LineFigure {
+export function lineFromRows(rows: Row[], m: LineMapping, base: FigureBase & Pick<LineFigure, 'xLog' | 'yLog' | 'yDomain' | 'markers' | 'refLine'>): LineFigure {
   const rs = where(rows, m.where);
   requireColumns(rs, [m.x, m.y, ...columnsOf(m.series), ...columnsOf(m.colorBy), ...columnsOf(m.dashBy), m.lo, m.hi], `line chart '${base.title}'`);
   const names = m.series ? orderedLabels(rs, m.series, m.seriesOrder) : [''];

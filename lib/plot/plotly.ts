@@ -71,7 +71,10 @@ function baseLayout(spec: FigureSpec): Record<string, unknown> {
 }
 
 function axis(label: string | undefined, log?: boolean, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { title: { text: label ?? '' }, type: log ? 'log' : 'linear', gridcolor: '#e5e5e5', zeroline: false, exponentformat: 'e', ...extra };
+  // Linear axes: plain numbers with thousands separators (exponent notation printed "0.5e+4"); log axes: one
+  // labelled tick per decade (1e−4, 1e−3), without Plotly's minor-digit labels between them.
+  const ticks = log ? { exponentformat: 'e', dtick: 1 } : { exponentformat: 'none', separatethousands: true };
+  return { title: { text: label ?? '' }, type: log ? 'log' : 'linear', gridcolor: '#e5e5e5', zeroline: false, ...ticks, ...extra };
 }
 
 /** Converts a {@link FigureSpec} into a Plotly spec. */
@@ -117,7 +120,8 @@ export function toPlotly(spec: FigureSpec): PlotlySpec {
         if (isolated) trace.error_y = { type: 'data', symmetric: false, ...isolated, color, thickness: 1.4, width: 4 };
         data.push(trace);
       });
-      return { data, layout: { ...layout, xaxis: axis(spec.xLabel, spec.xLog), yaxis: axis(spec.yLabel, spec.yLog, spec.yDomain ? { range: spec.yLog ? spec.yDomain.map(log10ForFile) : spec.yDomain } : {}) } };
+      const shapes = spec.refLine !== undefined ? [{ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: spec.refLine, y1: spec.refLine, line: { dash: 'dash', color: '#666666', width: 1 } }] : [];
+      return { data, layout: { ...layout, xaxis: axis(spec.xLabel, spec.xLog), yaxis: axis(spec.yLabel, spec.yLog, spec.yDomain ? { range: spec.yLog ? spec.yDomain.map(log10ForFile) : spec.yDomain } : {}), shapes } };
     }
     case 'heatmap': {
       const z = spec.z.map((row) => row.map((v) => {

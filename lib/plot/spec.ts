@@ -75,6 +75,8 @@ export interface LineFigure extends FigureBase {
   yDomain?: [number, number];
   /** Draw markers (default true). */
   markers?: boolean;
+  /** A dashed horizontal reference line (e.g. 0), kept inside the y range. */
+  refLine?: number;
 }
 
 /** A heat map: `z[i][j]` is the cell of row `y[i]` and column `x[j]`; each cell is labelled with its value. */

@@ -7,7 +7,7 @@
 import { el, esc, num } from './svg.ts';
 import { extent, formatValue, linearScale, logDomain, logScale, niceDomain, type Scale } from './scale.ts';
 import { seriesColor } from './colors.ts';
-import { baseline, clipDef, layoutFrame, legend, legendWidth, svgDocument, xAxisNumeric, yAxis } from './svg-frame.ts';
+import { baseline, clipDef, layoutFrame, legend, legendWidth, MUTED, svgDocument, xAxisNumeric, yAxis } from './svg-frame.ts';
 import { toNum, type LineFigure } from './spec.ts';
 
 const INSET = 10; // px between the outermost markers and the axes
@@ -41,7 +41,8 @@ export function runs(n: number, ok: (i: number) => boolean): [number, number][] 
 export function renderLineSvg(spec: LineFigure): string {
   const usable = (v: number, log?: boolean) => Number.isFinite(v) && (!log || v > 0);
   const xs = spec.series.flatMap((s) => s.x);
-  const ys = spec.series.flatMap((s) => [...s.y, ...(s.lo ?? []), ...(s.hi ?? [])].map(toNum)).filter((v) => usable(v, spec.yLog));
+  const ref = spec.refLine !== undefined && usable(spec.refLine, spec.yLog) ? spec.refLine : undefined;
+  const ys = [...spec.series.flatMap((s) => [...s.y, ...(s.lo ?? []), ...(s.hi ?? [])].map(toNum)), ...(ref === undefined ? [] : [ref])].filter((v) => usable(v, spec.yLog));
   const probe = axisScale(ys, spec.yLog, [1, 0], spec.yDomain);
   const named = spec.series.length > 1 || spec.series[0].name !== '';
   const f = layoutFrame(spec, { yTickLabels: probe.ticks().map((t) => probe.format(t)), xTickLines: 1, side: named ? legendWidth(spec.series.map((s) => s.name)) : 0 });
@@ -96,6 +97,7 @@ export function renderLineSvg(spec: LineFigure): string {
     yAxis(y, f, spec.yLabel),
     xAxisNumeric(x, f, spec.xLabel),
     baseline(f),
+    ...(ref === undefined ? [] : [el('line', { class: 'ref', x1: plot.x, x2: plot.x + plot.w, y1: y.map(ref), y2: y.map(ref), stroke: MUTED, 'stroke-dasharray': '5 4', 'stroke-width': 1 })]),
     el('g', { class: 'bands', 'clip-path': clip.ref }, bands),
     el('g', { class: 'lines', 'clip-path': clip.ref }, lines),
     el('g', { class: 'points' }, points),

@@ -27,7 +27,7 @@ test('runner: notebook 01 writes its figures; notebook 03 is pending with a clea
   const rows = [VARIANTS.tracin, VARIANTS.sgdInfluence, VARIANTS.adamwExact].flatMap((v, i) =>
     ['spearman', 'pearson'].map((metric) => ({ setting: 'mlp', preset: 'quick', lr: 1e-3, estimator: v.label, estimatorId: v.id, metric, seeds: [0], perSeed: [0.3 + i / 10], mean: 0.3 + i / 10, std: null, lo: 0.25 + i / 10, hi: 0.35 + i / 10, n: 40, skipped: 0, seconds: 1 })),
   );
-  const gains = [{ setting: 'mlp', preset: 'quick', lr: 1e-3, optimizer: 'adamw', metric: 'spearman', a: VARIANTS.adamwExact.label, b: VARIANTS.sgdInfluence.label, aId: VARIANTS.adamwExact.id, bId: VARIANTS.sgdInfluence.id, gain: 0.25, lo: 0.1, hi: 0.5, n: 40 }];
+  const gains = [{ setting: 'mlp', preset: 'quick', lr: 1e-3, optimizer: 'adamw', metric: 'spearman', a: VARIANTS.adamwExact.label, b: VARIANTS.sgdInfluence.label, aId: VARIANTS.adamwExact.id, bId: VARIANTS.sgdInfluence.id, gain: 0.25, lo: 0.1, hi: 0.5, diff: 0.1, diffLo: 0.04, diffHi: 0.16, n: 40 }];
   try {
     fs.mkdirSync(resultsDir, { recursive: true });
     fs.writeFileSync(path.join(resultsDir, 'summary.json'), JSON.stringify({ format: 'faithful-tda/optimizer-mismatch', version: 1, preset, rows, gains, cells: [] }));

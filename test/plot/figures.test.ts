@@ -43,26 +43,28 @@ const mismatch: TidySummary = {
     row('cnn', 1e-3, 'AdamW-influence (exact)', 'spearman', 0.2, 0.1, 0.3),
   ],
   gains: [
-    { setting: 'mlp', preset: 'quick', lr: 1e-3, optimizer: 'adamw', metric: 'spearman', a: 'AdamW-influence (exact)', b: 'SGD-influence', aId: idOf('AdamW-influence (exact)'), bId: idOf('SGD-influence'), gain: 1.2, lo: 0.8, hi: 1.9, n: 80 },
-    { setting: 'mlp', preset: 'quick', lr: 1e-4, optimizer: 'adamw', metric: 'spearman', a: 'AdamW-influence (exact)', b: 'SGD-influence', aId: idOf('AdamW-influence (exact)'), bId: idOf('SGD-influence'), gain: 0.2, lo: 0.1, hi: 0.3, n: 80 },
-    { setting: 'mlp', preset: 'quick', lr: 1e-4, optimizer: 'adamw', metric: 'pearson', a: 'AdamW-influence (exact)', b: 'SGD-influence', aId: idOf('AdamW-influence (exact)'), bId: idOf('SGD-influence'), gain: -0.2, lo: -0.3, hi: 0.1, n: 80 },
-    { setting: 'mlp', preset: 'quick', lr: 0.1, optimizer: 'sgd', metric: 'spearman', a: 'SGD-influence', b: 'TracIn', aId: idOf('SGD-influence'), bId: idOf('TracIn'), gain: 2, lo: 1, hi: 3, n: 80 },
-    { setting: 'cnn', preset: 'quick', lr: 1e-3, optimizer: 'adamw', metric: 'spearman', a: 'AdamW-influence (exact)', b: 'SGD-influence', aId: idOf('AdamW-influence (exact)'), bId: idOf('SGD-influence'), gain: 5, lo: 3, hi: 9, n: 16 },
+    { setting: 'mlp', preset: 'quick', lr: 1e-3, optimizer: 'adamw', metric: 'spearman', a: 'AdamW-influence (exact)', b: 'SGD-influence', aId: idOf('AdamW-influence (exact)'), bId: idOf('SGD-influence'), gain: 1.2, lo: 0.8, hi: 1.9, diff: 0.12, diffLo: 0.08, diffHi: 0.19, n: 80 },
+    { setting: 'mlp', preset: 'quick', lr: 1e-4, optimizer: 'adamw', metric: 'spearman', a: 'AdamW-influence (exact)', b: 'SGD-influence', aId: idOf('AdamW-influence (exact)'), bId: idOf('SGD-influence'), gain: 0.2, lo: 0.1, hi: 0.3, diff: 0.02, diffLo: 0.01, diffHi: 0.03, n: 80 },
+    { setting: 'mlp', preset: 'quick', lr: 1e-4, optimizer: 'adamw', metric: 'pearson', a: 'AdamW-influence (exact)', b: 'SGD-influence', aId: idOf('AdamW-influence (exact)'), bId: idOf('SGD-influence'), gain: -0.2, lo: -0.3, hi: 0.1, diff: -0.02, diffLo: -0.03, diffHi: 0.01, n: 80 },
+    { setting: 'mlp', preset: 'quick', lr: 0.1, optimizer: 'sgd', metric: 'spearman', a: 'SGD-influence', b: 'TracIn', aId: idOf('SGD-influence'), bId: idOf('TracIn'), gain: 2, lo: 1, hi: 3, diff: 0.2, diffLo: 0.1, diffHi: 0.3, n: 80 },
+    { setting: 'cnn', preset: 'quick', lr: 1e-3, optimizer: 'adamw', metric: 'spearman', a: 'AdamW-influence (exact)', b: 'SGD-influence', aId: idOf('AdamW-influence (exact)'), bId: idOf('SGD-influence'), gain: 5, lo: 3, hi: 9, diff: 0.5, diffLo: 0.3, diffHi: 0.9, n: 16 },
   ],
 };
 
-test('optimizer mismatch gain: AdamW runs only, one line per setting over LR, percent with CI bands', () => {
+test('optimizer mismatch gain: the paired Δρ of AdamW runs, one line per setting over LR, CI bands, a zero line', () => {
   const f = optimizerMismatchGainFigure(mismatch);
   assert.equal(f.name, '01_optimizer_mismatch_gain');
   const spec = f.spec as LineFigure;
   assert.ok(spec.xLog);
+  assert.equal(spec.refLine, 0);
   assert.deepEqual(spec.series.map((s) => s.name), ['cnn', 'mlp']);
   const mlp = spec.series[1];
   assert.deepEqual(mlp.x, [1e-4, 1e-3]);
-  assert.deepEqual(mlp.y.map((v) => Math.round(v as number)), [20, 120]);
-  assert.deepEqual(mlp.lo!.map((v) => Math.round(v as number)), [10, 80]);
+  assert.deepEqual(mlp.y, [0.02, 0.12], 'Δρ (diff), not the relative gain');
+  assert.deepEqual(mlp.lo, [0.01, 0.08]);
   assert.equal(f.data.rows.length, 3, 'the SGD control and the Pearson row are left out');
   assert.equal((optimizerMismatchGainFigure(mismatch, { metric: 'pearson' }).spec as LineFigure).series[0].y[0]! < 0, true);
+  assert.match(renderSvg(spec), /class="ref"/, 'the zero line is drawn');
   assert.throws(() => optimizerMismatchGainFigure({ rows: [] }), /no 'gains' array/);
 });
 

@@ -44,35 +44,36 @@ export function optimizerMismatchFigure(summary: TidySummary, o: BuildOptions = 
   return { name: `01_optimizer_mismatch_${metric}`, spec, data: data(o, rows) };
 }
 
-const GAIN_SHAPE = "summary.gains: {setting, lr, optimizer, metric, a, b, aId, bId, gain, lo, hi, n} (lib/pipeline/summary.ts)";
+const GAIN_SHAPE = "summary.gains: {setting, lr, optimizer, metric, aId, bId, diff, diffLo, diffHi, n} (lib/pipeline/summary.ts)";
 
 /**
- * Figure 1c — the relative gain of AdamW-influence (exact) over SGD-influence (Spearman unless `o.metric`)
- * against the learning rate, one line per setting, AdamW runs only, bands = the gains' 95% CIs. Name
- * `01_optimizer_mismatch_gain`.
+ * Figure 1c — what AdamW-influence (exact) adds over SGD-influence: the paired difference Δρ of their mean
+ * correlation with TSLOO (Spearman unless `o.metric`) against the learning rate, one line per setting, AdamW runs
+ * only, bands = 95 % CIs (seeds, then queries). Δρ rather than the relative gain: the gain divides by
+ * SGD-influence's ρ, which is near 0 on some cells (a CI to +16,000 % says nothing); the table keeps the gain.
+ * Name `01_optimizer_mismatch_gain`.
  */
 export function optimizerMismatchGainFigure(summary: TidySummary, o: BuildOptions = {}): BuiltFigure {
   const what = 'optimizer-mismatch gain figure';
   const metric = o.metric ?? 'spearman';
   const all: unknown = summary.gains;
   if (!Array.isArray(all)) throw new Error(`${what}: summary has no 'gains' array; expected ${GAIN_SHAPE}`);
-  checkShape(all as Row[], ['setting', 'lr', 'metric', 'aId', 'bId', 'gain', 'lo', 'hi'], what, GAIN_SHAPE);
+  checkShape(all as Row[], ['setting', 'lr', 'metric', 'aId', 'bId', 'diff', 'diffLo', 'diffHi'], what, GAIN_SHAPE);
   const [a, b] = [VARIANTS.adamwExact, VARIANTS.sgdInfluence];
-  const rows = (all as Row[])
-    .filter((r) => r.aId === a.id && r.bId === b.id && r.metric === metric && (r.optimizer ?? 'adamw') !== 'sgd')
-    .map((r) => ({ ...r, percent: 100 * numberOf(r, 'gain'), percentLo: 100 * numberOf(r, 'lo'), percentHi: 100 * numberOf(r, 'hi') }));
+  const rows = (all as Row[]).filter((r) => r.aId === a.id && r.bId === b.id && r.metric === metric && (r.optimizer ?? 'adamw') !== 'sgd');
   if (!rows.length) throw new Error(`${what}: no gain of '${a.id}' over '${b.id}' (${metric}) on an AdamW run in the summary`);
   const spec = lineFromRows(
     sortRows(rows, ['setting', 'lr']),
-    { x: 'lr', y: 'percent', series: 'setting', lo: 'percentLo', hi: 'percentHi' },
+    { x: 'lr', y: 'diff', series: 'setting', lo: 'diffLo', hi: 'diffHi' },
     {
-      title: 'Optimizer mismatch: gain of AdamW-influence over SGD-influence',
-      subtitle: `preset ${presetOf(summary, rows)} · relative gain of mean ${metricName(metric)} with TSLOO · bands (bars at single points): 95% bootstrap CI`,
+      title: 'Optimizer mismatch: what modelling AdamW adds',
+      subtitle: `preset ${presetOf(summary, rows)} · AdamW-influence − SGD-influence, paired on the same queries · 95% bootstrap CI`,
       xLabel: 'learning rate',
-      yLabel: 'relative gain (%)',
+      yLabel: `Δ ${metricName(metric)} with TSLOO`,
       xLog: true,
+      refLine: 0,
       note: note(o),
-      description: `Line chart: for each setting, the relative gain (mean AdamW-influence − mean SGD-influence) / |mean SGD-influence| of the ${metricName(metric)} with TSLOO, against the learning rate, with 95% bootstrap CIs (seeds, then queries). Above 0 means modelling AdamW helps.`,
+      description: `Line chart: for each setting, the paired difference of the mean ${metricName(metric)} with TSLOO between AdamW-influence (exact) and SGD-influence on the same AdamW runs, against the learning rate, with 95% bootstrap CIs (seeds, then queries). Above 0 means modelling AdamW helps.`,
     },
   );
   return { name: '01_optimizer_mismatch_gain', spec, data: data(o, rows) };
