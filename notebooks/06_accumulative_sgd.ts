@@ -16,7 +16,8 @@
 // `δθ_{t+1} = (I − η_t H_t) δθ_t + push_t(z)`, so an earlier visit's effect changes what later visits do. SGD-IE
 // (Hara et al.'s unrolled SGD-influence applied per epoch) treats each epoch's visit as independent and sums their
 // effects. Both are read at the mean validation loss, `score(z) = ∇L_val(θ_T)ᵀ δθ_T`, and compared with TSLOO by
-// Spearman (and Kendall τ) across training samples, against the number of epochs; mean ± s.e.m. over seeds. For data
+// Kendall τ (the paper's metric; Spearman is in the results too) across training samples, against the number of
+// epochs; mean ± s.e.m. over seeds. For data
 // cleansing, the k samples with the lowest scores (whose removal is predicted to lower the validation loss most) are
 // removed, the model is retrained with the same seed and batch order, and the test loss is compared with the run
 // without removal; random removal and TSLOO's own choice (an oracle) are the references.
@@ -49,7 +50,7 @@ await ensureResults(cleansing, PRESET);
 
 // %% [markdown]
 // ## The figures
-// First, the Spearman of ACC-SGD-IE and SGD-IE with TSLOO against training epochs (bands: ± 1 s.e.m. over seeds when
+// First, the Kendall τ of ACC-SGD-IE and SGD-IE with TSLOO against training epochs (bands: ± 1 s.e.m. over seeds when
 // there are several). Second, data cleansing: the change of test loss after removing the most harmful samples by each
 // method, against the fraction removed, at the largest label-noise level of the preset (the corrupted-data setting).
 
@@ -65,7 +66,7 @@ await displayFigure(figures[1].spec, { plotly: true });
 // ## Key numbers
 
 // %%
-const accRows = (acc.summary.rows as Record<string, unknown>[]).filter((r) => r.metric === 'spearman');
+const accRows = (acc.summary.rows as Record<string, unknown>[]).filter((r) => r.metric === 'kendall-tau');
 const clRows = cl.summary.rows as Record<string, unknown>[];
 const accColumns = ['dataset', 'epochs', 'estimator', 'mean', 'std', 'sem', 'seeds'];
 const clColumns = ['dataset', 'labelNoise', 'method', 'k', 'testLossMean', 'testLossDeltaMean', 'testLossDeltaStd', 'testErrorDeltaMean', 'seeds'];
@@ -88,7 +89,7 @@ const lines: string[] = [];
 for (const dataset of [...new Set(accRows.map((r) => r.dataset))]) {
   const at = (e: string) => accRows.find((r) => r.dataset === dataset && r.epochs === longest && r.estimatorId === e)?.mean as number | undefined;
   const [a, s] = [at('acc-sgd-ie'), at('sgd-ie')]; // ids of mean-loss-cell.ts ACC_ESTIMATORS
-  if (a !== undefined && s !== undefined) lines.push(`${dataset}, ${longest} epochs: Spearman ACC-SGD-IE ${a.toFixed(3)} vs SGD-IE ${s.toFixed(3)} (difference ${(a - s).toFixed(3)})`);
+  if (a !== undefined && s !== undefined) lines.push(`${dataset}, ${longest} epochs: Kendall τ ACC-SGD-IE ${a.toFixed(3)} vs SGD-IE ${s.toFixed(3)} (difference ${(a - s).toFixed(3)})`);
 }
 for (const key of [...new Set(clRows.map((r) => `${r.dataset}|${r.labelNoise}`))]) {
   const rs = clRows.filter((r) => `${r.dataset}|${r.labelNoise}` === key);

@@ -19,6 +19,26 @@ function log10ForFile(v: number): number {
   return forFile(Math.log10(v));
 }
 
+/**
+ * Colour-bar ticks of a log-coloured heat map labelled in the cells' own units (the cells print linear values, so a
+ * bar in log10 units would not read against them): 1, 2, 5 × 10^k inside the range, at their log10 positions.
+ */
+function logColorbarTicks(logZ: (number | null)[], domain?: [number, number]): { tickvals: number[]; ticktext: string[] } | Record<string, never> {
+  const fin = logZ.filter((v): v is number => v !== null && Number.isFinite(v));
+  const [lo, hi] = domain ? [Math.log10(domain[0]), Math.log10(domain[1])] : [Math.min(...fin), Math.max(...fin)];
+  if (!(hi >= lo)) return {};
+  const vals: number[] = [];
+  for (let e = Math.floor(lo) - 1; e <= Math.ceil(hi) + 1; e++) {
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** e;
+      const l = Math.log10(v);
+      if (l >= lo - 1e-9 && l <= hi + 1e-9) vals.push(v);
+    }
+  }
+  if (vals.length < 2) vals.splice(0, vals.length, 10 ** lo, 10 ** hi);
+  return { tickvals: vals.map(log10ForFile), ticktext: vals.map((v) => formatValue(v, 'sig2')) };
+}
+
 /** A derived value (through log / exp) as written into a figure file: 12 significant digits, see {@link log10ForFile}. */
 function forFile(v: number): number {
   return Number.isFinite(v) ? Number(v.toPrecision(12)) : v;
@@ -138,7 +158,7 @@ export function toPlotly(spec: FigureSpec): PlotlySpec {
         texttemplate: '%{text}',
         hovertemplate: '%{y} × %{x}: %{text}<extra></extra>',
         colorscale: viridisStops(),
-        colorbar: { title: { text: (spec.colorLabel ?? '') + (spec.zLog ? ' (log10)' : '') } },
+        colorbar: { title: { text: (spec.colorLabel ?? '') + (spec.zLog ? ' (log scale)' : '') }, ...(spec.zLog ? logColorbarTicks(z.flat(), spec.zDomain) : {}) },
       };
       if (spec.zDomain) Object.assign(trace, spec.zLog ? { zmin: log10ForFile(spec.zDomain[0]), zmax: log10ForFile(spec.zDomain[1]) } : { zmin: spec.zDomain[0], zmax: spec.zDomain[1] });
       return { data: [trace], layout: { ...layout, xaxis: axis(spec.xLabel, false, { type: 'category' }), yaxis: axis(spec.yLabel, false, { type: 'category' }), plot_bgcolor: '#e6e6e6' } };

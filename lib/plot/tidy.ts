@@ -64,7 +64,7 @@ export function valueColumn(rows: Row[], candidates: string[], what: string, sha
 export const presetOf = (s: TidySummary, rows: Row[]) => String(s.preset ?? rows[0]?.preset ?? '?');
 export const note = (o: BuildOptions) => (o.source ? `data: ${o.source}` : undefined);
 export const data = (o: BuildOptions, rows: Row[]) => ({ source: o.source ?? null, rows });
-export const metricName = (m: string) => (m === 'spearman' ? 'Spearman ρ' : m === 'pearson' ? 'Pearson r' : m);
+export const metricName = (m: string) => (m === 'spearman' ? 'Spearman ρ' : m === 'pearson' ? 'Pearson r' : m === 'kendall-tau' ? 'Kendall τ' : m);
 
 export const manySettings = (rows: Row[]) => new Set(rows.map((r) => r.setting)).size > 1;
 
@@ -125,6 +125,10 @@ export function epochsFigure(summary: TidySummary, o: EpochsOptions, what: strin
   // without a CI in the file, a ± 1 s.e.m. band (over seeds) where the file has one
   const semBand = !ci && rows.every((r) => Number.isFinite(numberOf(r, 'sem')));
   const banded = semBand ? rows.map((r) => ({ ...r, lo: numberOf(r, y) - numberOf(r, 'sem'), hi: numberOf(r, y) + numberOf(r, 'sem') })) : rows;
+  // A correlation axis spans at least 0.2: a range of 0.002 would magnify noise into a trend.
+  const ext = extentOf(banded.flatMap((r) => [numberOf(r, y), ...(ci || semBand ? [numberOf(r, 'lo'), numberOf(r, 'hi')] : [])]));
+  const yDomain = ext && ext[1] - ext[0] < 0.2 ? clampSpan(ext, 0.2, [-1, 1]) : undefined;
+  const datasets = [...new Set(rows.map((r) => r.dataset).filter((d) => d !== undefined))].join(', ');
   const spec = lineFromRows(
     banded,
     {
@@ -139,11 +143,28 @@ export function epochsFigure(summary: TidySummary, o: EpochsOptions, what: strin
     },
     {
       title,
-      subtitle: `preset ${presetOf(summary, rows)}${ci ? ' · bands: 95% CI' : semBand ? ' · bands: ± 1 s.e.m. over seeds' : ''}`,
+      subtitle: `preset ${presetOf(summary, rows)}${datasets ? ` · ${datasets}` : ''}${ci ? ' · bands: 95% CI' : semBand ? ' · bands: ± 1 s.e.m. over seeds' : ''}`,
       xLabel: 'training epochs',
       yLabel,
+      yDomain,
       note: note(o),
     },
   );
   return { name, spec, data: data(o, rows) };
+}
+
+/** [min, max] of the finite values, or undefined. */
+function extentOf(vs: number[]): [number, number] | undefined {
+  const f = vs.filter((v) => Number.isFinite(v));
+  return f.length ? [Math.min(...f), Math.max(...f)] : undefined;
+}
+
+/** `ext` widened about its centre to at least `span`, shifted to stay inside `bounds`. */
+function clampSpan(ext: [number, number], span: number, bounds: [number, number]): [number, number] {
+  const mid = (ext[0] + ext[1]) / 2;
+  let lo = mid - span / 2;
+  let hi = mid + span / 2;
+  if (lo < bounds[0]) [lo, hi] = [bounds[0], bounds[0] + span];
+  if (hi > bounds[1]) [lo, hi] = [bounds[1] - span, bounds[1]];
+  return [Number(lo.toFixed(6)), Number(hi.toFixed(6))];
 }

@@ -119,7 +119,7 @@ const finalModel: TidySummary = {
 };
 const acc: TidySummary = {
   preset: 'quick',
-  rows: ['ACC-SGD-IE', 'SGD-IE'].flatMap((estimator) => [1, 2, 4].flatMap((epochs) => ['kendallTau', 'spearman'].map((metric) => ({ dataset: 'adult', n: 60, batchSize: 20, epochs, estimator, metric, mean: 0.5, std: null, sem: null, seeds: [0], values: [0.5] })))),
+  rows: ['ACC-SGD-IE', 'SGD-IE'].flatMap((estimator) => [1, 2, 4].flatMap((epochs) => ['kendall-tau', 'spearman'].map((metric) => ({ dataset: 'adult', n: 60, batchSize: 20, epochs, estimator, metric, mean: 0.5, std: null, sem: null, seeds: [0], values: [0.5] })))),
 };
 
 /** The shape runQuickstart writes (lib/experiments/quickstart.ts), two estimators, two queries, three samples. */
@@ -266,6 +266,9 @@ test('epochs figures: spearman rows, CI bands (or ± s.e.m. when present), one l
   const band = accVsSgdFigure(withSem).spec as LineFigure;
   assert.deepEqual(band.series[0].lo, [0.4, 0.4, 0.4]);
   assert.match(band.subtitle!, /± 1 s\.e\.m\./);
+  assert.match(a.yLabel!, /^Kendall τ with TSLOO$/, 'the metric of the headline table');
+  assert.match(a.subtitle!, /· adult ·|· adult$/, 'the dataset is named');
+  assert.deepEqual(a.yDomain, [0.4, 0.6], 'a flat correlation gets a 0.2-wide axis, not a magnified one');
 });
 
 test('a missing results file names the command that writes it', () => {
