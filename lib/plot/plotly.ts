@@ -116,7 +116,10 @@ export function toPlotly(spec: FigureSpec): PlotlySpec {
         // value labels only when bars are wide enough (grouped: about 24 bars or fewer), as in the SVG
         if (spec.valueLabels && (spec.stacked || spec.categories.length * spec.series.length <= 24)) {
           trace.text = y.map((v) => (v === null ? 'n/a' : formatValue(v, spec.valueLabels)));
-          trace.textposition = spec.stacked ? 'inside' : 'outside';
+          // With error bars an outside label sits on the whisker: put it inside, at the bar's base.
+          const whiskers = !!(s.lo && s.hi);
+          trace.textposition = spec.stacked || whiskers ? 'inside' : 'outside';
+          if (whiskers && !spec.stacked) Object.assign(trace, { insidetextanchor: 'start', textfont: { color: '#ffffff' } });
         }
         return trace;
       });

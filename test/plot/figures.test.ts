@@ -229,6 +229,8 @@ test('error decomposition: stacked shares per LR × stride, the total row left o
   assert.deepEqual(b.categories, ['mlp\nstride 1', 'mlp\nstride 4']);
   assert.equal(b.series.length, 4);
   for (let c = 0; c < 2; c++) assert.ok(Math.abs(b.series.reduce((s, x) => s + (x.values[c] as number), 0) - 1) < 1e-12, 'shares sum to 1');
+  assert.ok(b.series.every((x) => x.lo === undefined && x.hi === undefined), 'no whiskers on stacked shares');
+  assert.deepEqual(b.yDomain, [0, 1], 'the share axis ends at 1');
 });
 
 test('selection: loss vs numeric K per LR; best K per LR from the summary', () => {
