@@ -235,9 +235,16 @@ test('error decomposition: stacked shares per LR × stride, the total row left o
 
 test('selection: loss vs numeric K per LR; best K per LR from the summary', () => {
   const l = selectionValLossFigure(selection).spec as LineFigure;
-  assert.deepEqual(l.series.map((s) => s.name), ['lr 1e-3', 'lr 3e-3']);
+  assert.deepEqual(l.series.filter((s) => !s.dash).map((s) => s.name), ['lr 1e-3', 'lr 3e-3']);
   assert.deepEqual(l.series[0].x, [0, 4, 16]);
+  // the offline selection as a dashed flat baseline over the K range, in its line's colour
+  const off = l.series.filter((s) => s.dash);
+  assert.deepEqual(off.map((s) => [s.name, s.x, s.y]), [['lr 3e-3 · offline', [0, 16], [1.3 + 3e-3, 1.3 + 3e-3]], ['lr 1e-3 · offline', [0, 16], [1.3 + 1e-3, 1.3 + 1e-3]]]);
+  assert.equal(off[0].color, off[1].color, 'one colour per baseline method');
+  assert.ok(off[0].color! >= 2, 'after the lines’ colours');
+  assert.match(l.subtitle!, /dashed: offline/);
   const b = selectionBestKFigure(selection).spec as LineFigure;
+  assert.deepEqual(b.yDomain, [0, 4], 'K ≥ 0: the axis starts at 0');
   assert.deepEqual(b.series[0].x, [1e-3, 3e-3]);
   assert.deepEqual(b.series[0].y, [4, 0]);
   const derived = selectionBestKFigure({ rows: selection.rows }).spec as LineFigure;

@@ -7,6 +7,9 @@ import { checkShape, data, lineFromRows, note, numberOf, presetOf, rowsOf, sortR
 
 const SELECTION_SHAPE = '{setting, lr, budget?, method, K (number | "offline"), valLoss, testLoss?, testLossLo?, testLossHi?} (+ bestK: [{setting, lr, budget?, family, bestK}]) (lib/findings/selection/experiment.ts)';
 
+/** Methods drawn as flat baselines in the loss-vs-K figure. */
+const BASELINES = ['offline', 'random-online', 'none'];
+
 /** Options of the selection builders. */
 export interface SelectionOptions extends BuildOptions {
   /** Selection method whose lines are drawn (default `online`; rows without a method column are all kept). */
@@ -42,7 +45,28 @@ export function selectionValLossFigure(summary: TidySummary, o: SelectionOptions
       note: note(o),
     },
   );
-  return { name: '04_lookahead_selection_val_loss', spec, data: data(o, rows) };
+  // Baselines at the same budget, as dashed flat lines (one colour per method): the offline selection (scored once on
+  // the reference run), random selection, and training on everything (`none`).
+  const ks = rows.map((r) => numberOf(r, kCol));
+  const [k0, k1] = [Math.min(...ks), Math.max(...ks)];
+  const keyOf = (r: Row) => `${r.setting ?? ''}|${r.budget ?? ''}|${r.lr}`;
+  const label = varyingLabel(rows, ['setting', 'budget', 'lr'], ['lr']);
+  const lineOf = new Map(rows.map((r) => [keyOf(r), label(r)]));
+  const baselines = all.filter((r) => BASELINES.includes(String(r.method)) && Number.isFinite(numberOf(r, y)) && (lineOf.has(keyOf(r)) || (r.method === 'none' && [...lineOf.keys()].some((k) => k.startsWith(`${r.setting ?? ''}|`) && k.endsWith(`|${r.lr}`)))));
+  const added: string[] = [];
+  for (const b of baselines) {
+    const key = lineOf.has(keyOf(b)) ? keyOf(b) : [...lineOf.keys()].find((k) => k.startsWith(`${b.setting ?? ''}|`) && k.endsWith(`|${b.lr}`))!;
+    const line = lineOf.get(key)!;
+    const color = spec.series.findIndex((x) => x.name === line);
+    const name = `${line} · ${b.method === 'none' ? 'all data' : b.method}`;
+    if (color < 0 || spec.series.some((x) => x.name === name)) continue;
+    // one colour per baseline method, after the lines' colours; dashed
+    const methodColor = lineOf.size + BASELINES.indexOf(String(b.method));
+    spec.series.push({ name, x: k0 === k1 ? [k0] : [k0, k1], y: k0 === k1 ? [numberOf(b, y)] : [numberOf(b, y), numberOf(b, y)], color: methodColor, dash: true });
+    added.push(String(b.method));
+  }
+  if (added.length) spec.subtitle += ` · dashed: ${[...new Set(added)].map((m) => (m === 'none' ? 'all data' : m)).join(', ')}`;
+  return { name: '04_lookahead_selection_val_loss', spec, data: data(o, [...rows, ...baselines]) };
 }
 
 /**
@@ -80,6 +104,8 @@ export function selectionBestKFigure(summary: TidySummary, o: SelectionOptions =
       xLabel: 'learning rate',
       yLabel: 'best K (steps)',
       xLog: best.every((r) => numberOf(r, 'lr') > 0),
+      // K ≥ 0: the axis starts at 0 (a range of −1…1 around a single K = 0 suggested negative horizons)
+      yDomain: [0, Math.max(1, ...best.map((r) => numberOf(r, kCol)).filter((v) => Number.isFinite(v)))],
       note: note(o),
     },
   );
