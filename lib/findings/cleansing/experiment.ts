@@ -67,9 +67,10 @@ export const CLEANSING_PRESETS: Record<string, CleansingPreset> = {
   quick: {
     specs: [{ dataset: 'adult', n: 60, nTest: 60, hidden: [8, 8], batchSize: 20, lr: 0.1 }],
     epochs: 2,
-    seeds: [0],
+    // Two seeds and 20 % flipped labels: cleansing can only matter on corrupted data, and a band needs two seeds.
+    seeds: [0, 1],
     fractions: [0, 0.1, 0.2],
-    labelNoises: [0],
+    labelNoises: [0.2],
     randomDraws: 2,
     nEval: 500,
   },

@@ -43,7 +43,7 @@ export function cleansingFigure(summary: TidySummary, o: CleansingFigureOptions 
     { x: 'percent', y: 'testLossDeltaMean', series: varyingLabel(plotted, ['dataset', 'method'], ['method']), lo: banded ? 'lo' : undefined, hi: banded ? 'hi' : undefined },
     {
       title: 'Data cleansing: remove the most harmful samples, retrain',
-      subtitle: `preset ${presetOf(summary, all)} · label noise ${formatSig(100 * noise)}% · change of test loss vs no removal (negative = better)${banded ? ' · bands: ± 1 s.e.m. over seeds' : ''}`,
+      subtitle: `preset ${presetOf(summary, all)} · ${[...new Set(atNoise.map((r) => String(r.dataset)))].join(', ')} · label noise ${formatSig(100 * noise)}% · change of test loss vs no removal (negative = better)${banded ? ' · bands: ± 1 s.e.m. over seeds' : ''}`,
       xLabel: '% of the training set removed',
       yLabel: 'Δ test loss',
       note: note(o),
