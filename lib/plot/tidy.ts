@@ -105,6 +105,9 @@ export function varyingLabel(rows: Row[], cols: string[], always: string[] = [],
       .join(o.sep ?? ' · ') || String(r[always[0]] ?? '');
 }
 
+/** Most lines an epochs figure draws CI bands for. */
+const MAX_BANDS = 4;
+
 export const EPOCHS_SHAPE = '{dataset?, variant?, estimator | method, epochs | epoch, metric?, mean, lo?, hi?, sem?} (lib/findings/final-model/experiment.ts, acc-epochs.ts)';
 
 /** Options of the epoch builders. */
@@ -121,9 +124,12 @@ export function epochsFigure(summary: TidySummary, o: EpochsOptions, what: strin
   const who = rows.every((r) => 'estimator' in r) ? 'estimator' : 'method';
   checkShape(rows, [x, who], what, EPOCHS_SHAPE);
   const y = valueColumn(rows, ['mean', 'agreement', 'spearman', 'value'], what, EPOCHS_SHAPE);
-  const ci = rows.every((r) => 'lo' in r && 'hi' in r);
+  // Bands only while they can be told apart (at most 4 lines; six overlapping bands read as one smear): beyond
+  // that the CIs stay in the data file and the hover text.
+  const lines = new Set(rows.map(varyingLabel(rows, ['dataset', 'variant', who], [who]))).size;
+  const ci = lines <= MAX_BANDS && rows.every((r) => 'lo' in r && 'hi' in r);
   // without a CI in the file, a ± 1 s.e.m. band (over seeds) where the file has one
-  const semBand = !ci && rows.every((r) => Number.isFinite(numberOf(r, 'sem')));
+  const semBand = lines <= MAX_BANDS && !ci && rows.every((r) => Number.isFinite(numberOf(r, 'sem')));
   const banded = semBand ? rows.map((r) => ({ ...r, lo: numberOf(r, y) - numberOf(r, 'sem'), hi: numberOf(r, y) + numberOf(r, 'sem') })) : rows;
   // A correlation axis spans at least 0.2: a range of 0.002 would magnify noise into a trend.
   const ext = extentOf(banded.flatMap((r) => [numberOf(r, y), ...(ci || semBand ? [numberOf(r, 'lo'), numberOf(r, 'hi')] : [])]));
@@ -143,7 +149,7 @@ export function epochsFigure(summary: TidySummary, o: EpochsOptions, what: strin
     },
     {
       title,
-      subtitle: `preset ${presetOf(summary, rows)}${datasets ? ` · ${datasets}` : ''}${ci ? ' · bands: 95% CI' : semBand ? ' · bands: ± 1 s.e.m. over seeds' : ''}`,
+      subtitle: `preset ${presetOf(summary, rows)}${datasets ? ` · ${datasets}` : ''}${ci ? ' · bands: 95% CI' : semBand ? ' · bands: ± 1 s.e.m. over seeds' : lines > MAX_BANDS ? ' · CIs in the data file' : ''}`,
       xLabel: 'training epochs',
       yLabel,
       yDomain,

@@ -268,6 +268,12 @@ test('epochs figures: spearman rows, CI bands (or ± s.e.m. when present), one l
     ['mnist · IF (CG)', 1, true],
   ]);
   assert.throws(() => finalModelFigures({ rows: (finalModel.rows as Record<string, unknown>[]).filter((r) => r.variant === 'sgd') }), /no rows with variant 'adamw' \(the file has: sgd\)/);
+  // more than four lines: no bands (they would overlap into one smear); the subtitle says where the CIs are
+  const many = { rows: ['A', 'B', 'C', 'D', 'E'].flatMap((method) => [1, 2].map((epoch) => ({ dataset: 'adult', variant: 'sgd', epoch, method, metric: 'spearman', mean: 0.5, lo: 0.4, hi: 0.6 }))) };
+  const m = finalModelFigure(many).spec as LineFigure;
+  assert.equal(m.series.length, 5);
+  assert.ok(m.series.every((x) => x.lo === undefined), 'no bands for five lines');
+  assert.match(m.subtitle!, /CIs in the data file/);
   const a = accVsSgdFigure(acc).spec as LineFigure;
   assert.deepEqual(a.series.map((s) => s.name), ['ACC-SGD-IE', 'SGD-IE']);
   assert.equal(a.series[0].lo, undefined, 'no band: no lo/hi and sem is null (one seed)');
