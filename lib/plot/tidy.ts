@@ -61,7 +61,11 @@ export function valueColumn(rows: Row[], candidates: string[], what: string, sha
   return c;
 }
 
-export const presetOf = (s: TidySummary, rows: Row[]) => String(s.preset ?? rows[0]?.preset ?? '?');
+/** The preset a figure shows, as its subtitle names it: every preset but the study's own says it is a smoke test. */
+export const presetOf = (s: TidySummary, rows: Row[]) => {
+  const p = String(s.preset ?? rows[0]?.preset ?? '?');
+  return p === 'full' || p === 'paper' ? p : `${p} (smoke test, not the study)`;
+};
 export const note = (o: BuildOptions) => (o.source ? `data: ${o.source}` : undefined);
 export const data = (o: BuildOptions, rows: Row[]) => ({ source: o.source ?? null, rows });
 export const metricName = (m: string) => (m === 'spearman' ? 'Spearman ρ' : m === 'pearson' ? 'Pearson r' : m === 'kendall-tau' ? 'Kendall τ' : m);
