@@ -33,7 +33,7 @@ import { cachedScores, groundTruth, prepareCell, type EstimatorScores } from '..
 import { QUICKSTART_PRESETS, writeQuickstartSummary, type QuickstartSummary } from '../lib/findings/quickstart/experiment.ts';
 import { quickstartScatterFigure } from '../lib/findings/quickstart/figures.ts';
 import { pairedBootstrapDiff } from '../lib/analysis/stats.ts';
-import { displayFigure, displayTable, formatTable, presetFromEnv, readResults, saveFigure } from '../lib/plot/index.ts';
+import { displayFigure, displayTable, presetFromEnv, readResults, saveFigure } from '../lib/plot/index.ts';
 
 const PRESET = presetFromEnv(); // FTDA_PRESET, default quick
 const preset = QUICKSTART_PRESETS[PRESET];
@@ -96,14 +96,11 @@ const columns = ['estimator', 'mean', 'lo', 'hi', 'n', 'seconds', 'cached'];
 const perQuery = (label: string) => (summary.perQuery.find((p) => p.estimator === label)?.spearman ?? []).map((v) => v ?? NaN);
 const [a, b] = [preset.estimators[0].label, preset.estimators[1].label];
 const d = pairedBootstrapDiff(perQuery(a), perQuery(b), { seed: 0 });
-// one console.log: a headless run can drop output that arrives late
+await displayTable(rows, columns);
 console.log([
-  formatTable(rows, columns),
-  '',
   `Spearman ${a} − ${b}: ${d.mean.toFixed(3)} [${d.lo.toFixed(3)}, ${d.hi.toFixed(3)}] over ${d.n} queries`,
   `whole quickstart: ${summary.seconds.toFixed(1)} s`,
 ].join('\n'));
-await displayTable(rows, columns);
 
 // %% [markdown]
 // ## What it means

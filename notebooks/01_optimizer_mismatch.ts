@@ -102,9 +102,9 @@ const spearmanRows = summary.rows.filter((x) => x.metric === 'spearman');
 const gains = summary.gains.filter((x) => x.metric === 'spearman');
 const columns = ['setting', 'optimizer', 'lr', 'estimator', 'mean', 'std', 'lo', 'hi', 'n'];
 const gainColumns: [string, string | ((r: Record<string, unknown>) => unknown)][] = [['setting', 'setting'], ['optimizer', 'optimizer'], ['lr', 'lr'], ['a', 'a'], ['b', 'b'], ['gain %', (r) => 100 * (r.gain as number)], ['lo %', (r) => 100 * (r.lo as number)], ['hi %', (r) => 100 * (r.hi as number)], ['n', 'n']];
-// one console.log: a headless run can drop output that arrives late, and one message is less exposed than many
-console.log([formatTable(spearmanRows, columns), '', `relative gains (a over b, paired per query):`, formatTable(gains, gainColumns)].join('\n'));
 await displayTable(spearmanRows, columns);
+console.log('relative gains (a over b, paired per query):');
+await displayTable(gains, gainColumns);
 
 // %% [markdown]
 // ## What it means

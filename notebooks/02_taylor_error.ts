@@ -39,7 +39,7 @@
 // %%
 import { taylorError } from '../lib/findings/taylor-error/index.ts';
 import { ensureResults } from '../lib/findings/notebook.ts';
-import { displayFigure, displayTable, formatTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
+import { displayFigure, displayTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
 
 const PRESET = presetFromEnv(); // FTDA_PRESET, default quick
 const EXPERIMENT = taylorError.id;
@@ -79,12 +79,8 @@ await displayFigure(figures[1].spec, { plotly: true });
 // %%
 const correlations = ((summary as { correlations?: Record<string, unknown>[] }).correlations ?? []);
 const columns = ['setting', 'lr', 'T', 'seed', 'relErr', 'relErrLo', 'relErrHi', 'queryProxy', 'proxy', 'noiseRelErr'];
-// one console.log: a headless run can drop output that arrives late
-console.log([
-  formatTable(summary.rows, columns),
-  ...(correlations.length ? ['', formatTable(correlations, ['setting', 'proxy', 'error', 'primary', 'cells', 'spearman', 'lo', 'hi', 'pPerm'])] : []),
-].join('\n'));
 await displayTable(summary.rows, columns);
+if (correlations.length) await displayTable(correlations, ['setting', 'proxy', 'error', 'primary', 'cells', 'spearman', 'lo', 'hi', 'pPerm']);
 
 // %% [markdown]
 // ## What it means

@@ -38,7 +38,7 @@
 // %%
 import { errorDecomposition } from '../lib/findings/error-decomposition/index.ts';
 import { ensureResults } from '../lib/findings/notebook.ts';
-import { displayFigure, displayTable, formatTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
+import { displayFigure, displayTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
 
 const PRESET = presetFromEnv(); // FTDA_PRESET, default quick
 const EXPERIMENT = errorDecomposition.id;
@@ -68,7 +68,6 @@ await displayFigure(figure.spec, { plotly: true });
 
 // %%
 const columns = ['setting', 'lr', 'k', 'seed', 'component', 'share', 'lo', 'hi', 'measured'];
-console.log(formatTable(summary.rows, columns));
 await displayTable(summary.rows, columns);
 
 // %% [markdown]
@@ -95,8 +94,9 @@ console.log([...bars].map(([key, rs]) => {
 // **Fix the configuration first, because it is free, then measure what is left.** Matching the estimator to the run
 // that happened (optimizer, schedule, weight decay) removes the config share at no loss of anything. Whether that is
 // most of the error depends on the setting: the paper finds it dominant, and where the algorithm (Taylor) share
-// dominates instead, a matched estimator alone is not enough: a shorter horizon (notebook 04) or smaller steps
-// (notebook 02) reduce it. System effects (float32 noise, checkpoint stride) come last; save fewer checkpoints only
+// dominates instead, a matched estimator alone is not enough: a shorter horizon or smaller steps reduce it (notebook
+// 02 measures the Taylor error over the trajectory length T and the LR; notebook 04 uses short horizons K to select
+// data). System effects (float32 noise, checkpoint stride) come last; save fewer checkpoints only
 // while their share stays small.
 //
 // *Measured 2026-11-23 on the 2-core development VM (wasm backend), full preset: on the MNIST MLP at LR 1e-3 the shares of the squared error are 84.0 % [81.3, 86.6] algorithm (Taylor residual), 16.0 % [13.4, 18.7] config (optimizer mismatch), and < 0.1 % system (float32 noise, checkpoint stride 16). At LR 1e-4 they are 70.9 % and 29.1 %. On the CIFAR-10 CNN at LR 1e-3 (16 samples × 8 queries, seed 0) the order flips: config 66.9 % [43.5, 85.6], algorithm 32.5 % [14.0, 55.6], float32 noise 0.5 % [0.3, 0.9], checkpoint stride 16 −0.3 % [−0.5, 0.1]. There SGD-influence ranks the 16 samples worse than chance (1 − ρ = 1.13 [1.01, 1.25]) while AdamW-influence reaches 1 − ρ = 0.24 [0.14, 0.36]. The CNN's float32 share comes from a second computation of TSLOO with every batch's rows reversed (the same sums in another order); the two TSLOO matrices rank the samples almost alike (1 − ρ = 0.009 [0.004, 0.014]), but differ by up to 3.0e-3 in single entries.*

@@ -32,7 +32,7 @@
 // %%
 import { selection } from '../lib/findings/selection/index.ts';
 import { ensureResults } from '../lib/findings/notebook.ts';
-import { displayFigure, displayTable, formatTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
+import { displayFigure, displayTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
 
 const PRESET = presetFromEnv(); // FTDA_PRESET, default quick
 const EXPERIMENT = selection.id;
@@ -66,12 +66,8 @@ await displayFigure(figures[1].spec, { plotly: true });
 // %%
 const bestK = ((summary as { bestK?: Record<string, unknown>[] }).bestK ?? []);
 const columns = ['setting', 'lr', 'budget', 'method', 'K', 'valLoss', 'testLoss', 'dTestLoss', 'dTestLossLo', 'dTestLossHi'];
-// one console.log: a headless run can drop output that arrives late
-console.log([
-  formatTable(summary.rows, columns),
-  ...(bestK.length ? ['', formatTable(bestK, ['setting', 'lr', 'budget', 'family', 'bestK', 'bestTestLoss', 'offlineTestLoss', 'dVsOffline', 'dVsOfflineLo', 'dVsOfflineHi'])] : []),
-].join('\n'));
 await displayTable(summary.rows, columns);
+if (bestK.length) await displayTable(bestK, ['setting', 'lr', 'budget', 'family', 'bestK', 'bestTestLoss', 'offlineTestLoss', 'dVsOffline', 'dVsOfflineLo', 'dVsOfflineHi']);
 
 // %% [markdown]
 // ## What it means

@@ -31,7 +31,7 @@
 // %%
 import { finalModel } from '../lib/findings/final-model/index.ts';
 import { ensureResults } from '../lib/findings/notebook.ts';
-import { displayFigure, displayTable, formatTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
+import { displayFigure, displayTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
 
 const PRESET = presetFromEnv(); // FTDA_PRESET, default quick
 const EXPERIMENT = finalModel.id;
@@ -62,7 +62,6 @@ for (const figure of finalModel.figures.map((f) => f.build(summary as never, { s
 // %%
 const rows = (summary.rows as Record<string, unknown>[]).filter((r) => r.metric === 'spearman');
 const columns = ['dataset', 'variant', 'epoch', 'method', 'mean', 'lo', 'hi', 'seeds'];
-console.log(formatTable(rows, columns));
 await displayTable(rows, columns);
 
 // %% [markdown]

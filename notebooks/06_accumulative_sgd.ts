@@ -34,7 +34,7 @@
 import { accEpochs } from '../lib/findings/acc-epochs/index.ts';
 import { cleansing } from '../lib/findings/cleansing/index.ts';
 import { ensureResults } from '../lib/findings/notebook.ts';
-import { displayFigure, displayTable, formatTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
+import { displayFigure, displayTable, presetFromEnv, readResults, saveFigure, type TidySummary } from '../lib/plot/index.ts';
 
 const PRESET = presetFromEnv(); // FTDA_PRESET, default quick
 console.log(`preset ${PRESET}`);
@@ -71,7 +71,6 @@ const clRows = cl.summary.rows as Record<string, unknown>[];
 const accColumns = ['dataset', 'epochs', 'estimator', 'mean', 'std', 'sem', 'seeds'];
 const clColumns = ['dataset', 'labelNoise', 'method', 'k', 'testLossMean', 'testLossDeltaMean', 'testLossDeltaStd', 'testErrorDeltaMean', 'seeds'];
 // one console.log: a headless run can drop output that arrives late
-console.log([formatTable(accRows, accColumns), '', formatTable(clRows, clColumns)].join('\n'));
 await displayTable(accRows, accColumns);
 await displayTable(clRows, clColumns);
 

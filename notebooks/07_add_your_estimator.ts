@@ -40,7 +40,7 @@ import { listEstimators, registerEstimator } from '../lib/estimators/registry.ts
 import type { AttributionTask, Estimator, EstimatorOptions } from '../lib/estimators/types.ts';
 import { CUSTOM_ESTIMATOR_PRESETS, ESTIMATOR_KIT, runCustomEstimator, type CustomEstimatorSummary } from '../lib/findings/custom-estimator/experiment.ts';
 import { customEstimator } from '../lib/findings/custom-estimator/index.ts';
-import { displayFigure, displayTable, formatTable, presetFromEnv, readResults, saveFigure } from '../lib/plot/index.ts';
+import { displayFigure, displayTable, presetFromEnv, readResults, saveFigure } from '../lib/plot/index.ts';
 
 const PRESET = presetFromEnv(); // FTDA_PRESET, default quick
 if (!CUSTOM_ESTIMATOR_PRESETS[PRESET]) throw new Error(`preset '${PRESET}' is not one of ${Object.keys(CUSTOM_ESTIMATOR_PRESETS).join(', ')}`);
@@ -113,14 +113,11 @@ const spearmanOf = summary.rows.filter((r) => r.metric === 'spearman');
 const yours = spearmanOf.find((r) => r.kind === 'yours')!;
 const best = spearmanOf.filter((r) => r.kind === 'built-in').reduce((x, y) => (y.mean > x.mean ? y : x));
 const fdOf = (label: string) => summary.rows.find((r) => r.metric === 'fdRelErr' && r.estimator === label)?.mean ?? NaN;
-// one console.log: a headless run can drop output that arrives late
+await displayTable(shown, columns);
 console.log([
-  formatTable(shown, columns),
-  '',
   `yours: Spearman ${yours.mean.toFixed(3)} [${yours.lo.toFixed(3)}, ${yours.hi.toFixed(3)}], FD error ${fdOf(yours.estimator).toPrecision(3)}, ${yours.seconds.toFixed(1)} s`,
   `best built-in (${best.estimator}): Spearman ${best.mean.toFixed(3)} [${best.lo.toFixed(3)}, ${best.hi.toFixed(3)}], FD error ${fdOf(best.estimator).toPrecision(3)}, ${best.seconds.toFixed(1)} s`,
 ].join('\n'));
-await displayTable(shown, columns);
 
 // %% [markdown]
 // ## Practical guideline

@@ -90,13 +90,25 @@ export function notebookMetadata(sourceName: string): Record<string, unknown> {
   };
 }
 
+/**
+ * Escapes `_` outside code spans of a markdown cell. The sources write subscripts as in the papers (θ_t, m_t,
+ * δs_{t+1}); Jupyter's and nbconvert's markdown (mistune) read a pair of them as emphasis, even across code spans,
+ * which garbled whole paragraphs. Inside backticks nothing changes; an already escaped `\_` stays as it is.
+ */
+export function escapeUnderscores(md: string): string {
+  return md
+    .split(/(`[^`]*`)/)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/(^|[^\\])_/g, '$1\\_').replace(/(^|[^\\])_/g, '$1\\_')))
+    .join('');
+}
+
 /** Builds the notebook of a source: cell ids `c01`, `c02`, …; code cells without outputs. */
 export function toNotebook(cells: SourceCell[], sourceName: string): Notebook {
   return {
     cells: cells.map((c, i): NotebookCell => {
       const id = `c${String(i + 1).padStart(2, '0')}`;
       return c.kind === 'markdown'
-        ? { cell_type: 'markdown', id, metadata: {}, source: sourceLines(c.text) }
+        ? { cell_type: 'markdown', id, metadata: {}, source: sourceLines(escapeUnderscores(c.text)) }
         : { cell_type: 'code', execution_count: null, id, metadata: {}, outputs: [], source: sourceLines(c.text) };
     }),
     metadata: notebookMetadata(sourceName),

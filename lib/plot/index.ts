@@ -31,7 +31,12 @@ import { formatTable as textTable, type TableColumn as Column } from './table.ts
  */
 export async function displayTable(rows: readonly object[], columns: Column[]): Promise<void> {
   const api = jupyterApi();
-  if (!api) return;
+  // Outside a kernel (a plain `npx tsx notebooks/NN.ts`) the table goes to stdout; in one, once, as a rich display
+  // with the same text as its plain fallback (printing it too showed every table twice).
+  if (!api) {
+    console.log(textTable(rows, columns));
+    return;
+  }
   const cols = columns.map((c) => (typeof c === 'string' ? { head: c, get: (r: Record<string, unknown>) => r[c] } : { head: c[0], get: typeof c[1] === 'string' ? ((k: string) => (r: Record<string, unknown>) => r[k])(c[1]) : c[1] }));
   // one plain record per row, arrays joined: arquero would print them as JSON
   const records = (rows as Record<string, unknown>[]).map((r) => Object.fromEntries(cols.map((c) => {

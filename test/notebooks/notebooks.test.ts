@@ -95,3 +95,12 @@ test('notebook sources and scripts/ type-check (they are not in tsconfig.json in
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('markdown cells escape subscript underscores outside code spans (mistune read them as emphasis)', async () => {
+  const { escapeUnderscores } = await import('../../scripts/ipynb.ts');
+  assert.equal(escapeUnderscores('θ_t and (m_t, v_t): `δs_{t+1} = J_t δs_t`, a\\_b, x__y'), 'θ\\_t and (m\\_t, v\\_t): `δs_{t+1} = J_t δs_t`, a\\_b, x\\_\\_y');
+  const nb = JSON.parse(fs.readFileSync(path.join(ROOT, 'notebooks', '00_quickstart.ipynb'), 'utf8')) as { cells: { cell_type: string; source: string[] }[] };
+  const md = nb.cells.filter((c) => c.cell_type === 'markdown').map((c) => c.source.join('')).join('\n');
+  assert.match(md, /θ\\_t and AdamW's moments \(m\\_t, v\\_t\)/);
+  assert.match(md, /`δs_\{t\+1\} = J_t δs_t \+ push_t\(z\)`/, 'code spans untouched');
+});
