@@ -146,7 +146,11 @@ export interface MismatchSummary {
   preset: string;
   rows: ReturnType<typeof summariseFidelity>;
   gains: ReturnType<typeof relativeGains>;
-  cells: { dir: string; setting: string; lr: number; seed: number; optimizer: string }[];
+  /**
+   * Per cell: where its result is, and its cost: `computeSeconds` = training + TSLOO + every estimator, each as
+   * measured when it was computed (a cached phase keeps its original time), and the peak RSS of the process (MB).
+   */
+  cells: { dir: string; setting: string; lr: number; seed: number; optimizer: string; computeSeconds: number; peakRssMB: number | null }[];
   runtime: ReturnType<typeof runtimeInfo>;
   createdAt: string;
 }
@@ -174,7 +178,8 @@ export async function runOptimizerMismatch(presetName: string, o: MismatchOption
           : await runFidelityCell(cell, { cacheDir, outDir: path.join(outDir, 'cells') });
         if (!r) continue;
         results.push(r);
-        cells.push({ dir: path.relative(outDir, cellDir(cell, path.join(outDir, 'cells'))), setting: g.setting, lr, seed, optimizer: g.optimizer ?? 'adamw' });
+        const computeSeconds = r.trainSeconds + r.tsloo.seconds + r.estimators.reduce((a, e) => a + e.seconds, 0);
+        cells.push({ dir: path.relative(outDir, cellDir(cell, path.join(outDir, 'cells'))), setting: g.setting, lr, seed, optimizer: g.optimizer ?? 'adamw', computeSeconds, peakRssMB: r.peakRssMB ?? null });
       }
     }
   }
