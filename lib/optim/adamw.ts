@@ -94,6 +94,37 @@ export function adamwStep(
   return { params: out, state: { m, v, step: k } };
 }
 
+/**
+ * {@link adamwStep} on flat float32 host vectors with the same bits: the same operations in the same order, each
+ * rounded to float32 as the backend's elementwise kernels round it (IEEE +, −, ×, ÷ and √ computed in float64 and
+ * rounded once give the correctly rounded float32 result: 53 ≥ 2·24 + 2), and the scalars as float32 tensors hold
+ * them. Writes θ', m', v' into `out` (which may alias the inputs).
+ * @param theta θ `[p]` @param grad g `[p]` @param m m `[p]` @param v v `[p]` @param k the step counter of this update
+ */
+export function adamwStepF32(
+  theta: Float32Array,
+  grad: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  h: AdamWHyper,
+  k: number,
+  out: { theta: Float32Array; m: Float32Array; v: Float32Array } = { theta: new Float32Array(theta.length), m: new Float32Array(theta.length), v: new Float32Array(theta.length) },
+): { theta: Float32Array; m: Float32Array; v: Float32Array } {
+  const f = Math.fround;
+  const { decay, stepSize, bc2Sqrt } = adamwScalars(h, k);
+  const [b1, c1, b2, c2, eps, dc, ss, bs] = [h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.eps, decay, stepSize, bc2Sqrt].map(f);
+  for (let i = 0; i < theta.length; i++) {
+    const g = grad[i];
+    const mp = f(f(m[i] * b1) + f(g * c1));
+    const vp = f(f(v[i] * b2) + f(f(g * g) * c2));
+    const den = f(f(f(Math.sqrt(vp)) / bs) + eps);
+    out.theta[i] = f(f(theta[i] * dc) - f(f(mp / den) * ss));
+    out.m[i] = mp;
+    out.v[i] = vp;
+  }
+  return out;
+}
+
 /** AdamW state on the host in float64. */
 export interface AdamWStateF64 {
   m: Float64Array;

@@ -16,6 +16,7 @@ import { paramList, paramRecord, flattenParams, unflattenParams } from '../model
 import { checkDataset, type Dataset } from '../data/dataset.ts';
 import { makeBatch } from '../data/batch.ts';
 import { lrSequence } from '../optim/schedule.ts';
+import { adamwStepF32 } from '../optim/adamw.ts';
 import {
   optimizerStep,
   optStateTensors,
@@ -175,10 +176,18 @@ export interface StepInfo {
   skipped: boolean;
 }
 
-/** A state on the device that advances one step at a time. Owns its tensors: call {@link dispose}. */
+/**
+ * A state that advances one step at a time. θ lives on the device (the forward and backward pass run there); with
+ * AdamW the optimizer state and the update live on the host (adamw.ts `adamwStepF32`: the bits of the tensor
+ * update, without its ~13 kernel launches per parameter tensor), with SGD on the device. Owns its tensors: call
+ * {@link dispose}.
+ */
 export class Runner {
   private params: tf.Tensor[];
-  private opt: OptState;
+  /** SGD: the device state. */
+  private opt: OptState | undefined;
+  /** AdamW: θ, m, v on the host (θ mirrored by `params`) and the update counter. */
+  private adam: { theta: Float32Array; m: Float32Array; v: Float32Array; step: number } | undefined;
   /** Index of the next step to apply (= index of the current state). */
   t: number;
 
@@ -201,11 +210,10 @@ export class Runner {
     this.t = t;
     if (setting.optimizer.kind === 'adamw') {
       if ((!state.m || !state.v) && state.optStep > 0) throw new Error(`state at step ${t} lacks AdamW moments m/v (only θ was recorded)`);
-      const zeros = new Float32Array(nParams);
-      this.opt = {
-        kind: 'adamw',
-        m: unflattenParams(state.m ?? zeros, spec),
-        v: unflattenParams(state.v ?? zeros, spec),
+      this.adam = {
+        theta: Float32Array.from(state.theta),
+        m: state.m ? Float32Array.from(state.m) : new Float32Array(nParams),
+        v: state.v ? Float32Array.from(state.v) : new Float32Array(nParams),
         step: state.optStep,
       };
     } else {
@@ -231,15 +239,45 @@ export class Runner {
       this.t++;
       return { ...info, loss: 0, skipped: true };
     }
+    const diverged = (loss: number) => {
+      const shown = ids.slice(0, 8).join(', ') + (ids.length > 8 ? ', …' : '');
+      return new Error(
+        `training diverged at step ${t} (epoch ${epoch}, lr ${lr}, batch ids [${shown}]): ` +
+          (Number.isFinite(loss) ? 'non-finite gradient or updated parameters' : `loss = ${loss}`),
+      );
+    };
+    const lossAndGrads = () => {
+      const batch = makeBatch(e.data, ids);
+      const cT = tf.tensor1d(c, 'float32');
+      const f = (...ts: tf.Tensor[]) => tf.sum(tf.mul(e.model.perExampleLoss(paramRecord(ts, e.spec), batch), cT)) as tf.Scalar;
+      return tf.valueAndGrads(f)(this.params);
+    };
+    if (this.adam) {
+      // Loss and gradient in one download; the update on the host.
+      let flat: Float32Array = new Float32Array(0);
+      tf.tidy(() => {
+        const { value, grads } = lossAndGrads();
+        const all = tf.concat([tf.reshape(value, [1]), ...grads.map((g) => tf.reshape(g, [-1]))]);
+        flat = all.dataSync() as Float32Array; // not returned from the tidy: it would walk the array
+      });
+      const loss = flat[0];
+      const g = flat.subarray(1);
+      const o = e.setting.optimizer as Extract<TrainConfig['optimizer'], { kind: 'adamw' }>;
+      const a = this.adam;
+      const next = adamwStepF32(a.theta, g, a.m, a.v, { lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay }, a.step + 1);
+      if (!Number.isFinite(loss) || !allFinite(g) || !allFinite(next.theta)) throw diverged(loss);
+      const params = paramList(unflattenParams(next.theta, e.spec), e.spec);
+      tf.dispose(this.params);
+      this.params = params;
+      this.adam = { ...next, step: a.step + 1 };
+      this.t++;
+      return { ...info, loss, skipped: false };
+    }
     let next: { params: tf.Tensor[]; opt: OptState } | undefined;
     let stats: number[] = [];
     tf.tidy(() => {
-      const batch = makeBatch(e.data, ids);
-      const cT = tf.tensor1d(c, 'float32');
-      const f = (...ts: tf.Tensor[]) =>
-        tf.sum(tf.mul(e.model.perExampleLoss(paramRecord(ts, e.spec), batch), cT)) as tf.Scalar;
-      const { value, grads } = tf.valueAndGrads(f)(this.params);
-      const r = optimizerStep(e.setting.optimizer, paramRecord(this.params, e.spec), paramRecord(grads, e.spec), this.opt, lr);
+      const { value, grads } = lossAndGrads();
+      const r = optimizerStep(e.setting.optimizer, paramRecord(this.params, e.spec), paramRecord(grads, e.spec), this.opt!, lr);
       const newParams = paramList(r.params, e.spec);
       // 0·x is NaN exactly when x is ±Inf or NaN, so one scalar flags any non-finite entry (no overflow).
       let probe: tf.Tensor = tf.scalar(0);
@@ -251,14 +289,10 @@ export class Runner {
     const [loss, probe] = stats;
     if (!Number.isFinite(loss) || !Number.isFinite(probe)) {
       tf.dispose([...next!.params, ...optStateTensors(next!.opt)]);
-      const shown = ids.slice(0, 8).join(', ') + (ids.length > 8 ? ', …' : '');
-      throw new Error(
-        `training diverged at step ${t} (epoch ${epoch}, lr ${lr}, batch ids [${shown}]): ` +
-          (Number.isFinite(loss) ? 'non-finite gradient or updated parameters' : `loss = ${loss}`),
-      );
+      throw diverged(loss);
     }
     const keep = new Set<tf.Tensor>([...next!.params, ...optStateTensors(next!.opt)]);
-    tf.dispose([...this.params, ...optStateTensors(this.opt)].filter((x) => !keep.has(x)));
+    tf.dispose([...this.params, ...optStateTensors(this.opt!)].filter((x) => !keep.has(x)));
     this.params = next!.params;
     this.opt = next!.opt;
     this.t++;
@@ -273,10 +307,14 @@ export class Runner {
   /** Downloads the current state; `thetaOnly` skips the optimizer slots. */
   flat(thetaOnly = false): FlatState {
     const spec = this.engine.spec;
-    const s: FlatState = { theta: flattenParams(this.paramsRecord(), spec), optStep: this.opt.step };
+    if (this.adam) {
+      const a = this.adam;
+      return thetaOnly ? { theta: Float32Array.from(a.theta), optStep: a.step } : { theta: Float32Array.from(a.theta), optStep: a.step, m: Float32Array.from(a.m), v: Float32Array.from(a.v) };
+    }
+    const s: FlatState = { theta: flattenParams(this.paramsRecord(), spec), optStep: this.opt!.step };
     if (!thetaOnly) {
       for (const k of this.engine.slots) {
-        const p = slotTensors(this.opt, k);
+        const p = slotTensors(this.opt!, k);
         if (p) s[k] = flattenParams(p, spec);
       }
     }
@@ -285,9 +323,14 @@ export class Runner {
 
   /** Releases the device tensors. */
   dispose(): void {
-    tf.dispose([...this.params, ...optStateTensors(this.opt)]);
+    tf.dispose([...this.params, ...(this.opt ? optStateTensors(this.opt) : [])]);
     this.params = [];
   }
+}
+
+function allFinite(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
 }
 
 /** True when `s` holds every optimizer slot needed to continue training from it. */

@@ -1,0 +1,4 @@
+// The host AdamW update = the tensor update, bit for bit, on wasm (adamw-host-suite.ts).
+import { adamwHostSuite } from './adamw-host-suite.ts';
+
+adamwHostSuite('wasm');
