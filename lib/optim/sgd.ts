@@ -78,6 +78,30 @@ export function sgdStep(
   return { params: out, state: { buf, step: state.step + 1 } };
 }
 
+/**
+ * {@link sgdStep} on flat float32 host vectors with the same bits (the same operations in the same order, each
+ * rounded to float32 as the tensor kernels round it; see adamw.ts `adamwStepF32`).
+ * @param theta θ `[p]` @param grad g `[p]` @param buf the momentum buffer `[p]`, null before the first update
+ * @returns θ' `[p]` and the new buffer (null without momentum)
+ */
+export function sgdStepF32(theta: Float32Array, grad: Float32Array, buf: Float32Array | null, h: SgdHyper): { theta: Float32Array; buf: Float32Array | null } {
+  const f = Math.fround;
+  const [mu, c, wd, lr] = [h.momentum, 1 - (h.dampening ?? 0), h.weightDecay, h.lr].map(f);
+  const p = theta.length;
+  const th = new Float32Array(p);
+  const nb = h.momentum !== 0 ? new Float32Array(p) : null;
+  for (let i = 0; i < p; i++) {
+    let d = h.weightDecay !== 0 ? f(grad[i] + f(theta[i] * wd)) : grad[i];
+    if (nb) {
+      const b = buf === null ? d : f(f(buf[i] * mu) + f(d * c));
+      nb[i] = b;
+      d = h.nesterov ? f(d + f(b * mu)) : b;
+    }
+    th[i] = f(theta[i] - f(d * lr));
+  }
+  return { theta: th, buf: nb };
+}
+
 /** SGD state on the host in float64. */
 export interface SgdStateF64 {
   buf: Float64Array | null;

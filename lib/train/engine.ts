@@ -12,19 +12,13 @@
 import { tf } from '../runtime/tf.ts';
 import type { Model, ParamSpec } from '../models/types.ts';
 import { numParams } from '../models/types.ts';
-import { paramList, paramRecord, flattenParams, unflattenParams } from '../models/params.ts';
+import { paramList, paramRecord, unflattenParams } from '../models/params.ts';
 import { checkDataset, type Dataset } from '../data/dataset.ts';
 import { makeBatch } from '../data/batch.ts';
 import { lrSequence } from '../optim/schedule.ts';
 import { adamwStepF32 } from '../optim/adamw.ts';
-import {
-  optimizerStep,
-  optStateTensors,
-  slotTensors,
-  stateSlots,
-  type OptState,
-  type StateSlot,
-} from '../optim/optimizer.ts';
+import { sgdStepF32 } from '../optim/sgd.ts';
+import { stateSlots, type StateSlot } from '../optim/optimizer.ts';
 import { planFor, stepsPerEpoch, validateTrainConfig, type TrainConfig } from './setting.ts';
 import type { FlatState, Removal } from './trajectory.ts';
 
@@ -177,17 +171,15 @@ export interface StepInfo {
 }
 
 /**
- * A state that advances one step at a time. θ lives on the device (the forward and backward pass run there); with
- * AdamW the optimizer state and the update live on the host (adamw.ts `adamwStepF32`: the bits of the tensor
- * update, without its ~13 kernel launches per parameter tensor), with SGD on the device. Owns its tensors: call
- * {@link dispose}.
+ * A state that advances one step at a time. θ lives on the device (the forward and backward pass run there, one
+ * download of loss + gradient per step); the optimizer state and the update live on the host (adamw.ts
+ * `adamwStepF32`, sgd.ts `sgdStepF32`: the bits of the tensor updates, without their ~13 kernel launches per
+ * parameter tensor). Owns its tensors: call {@link dispose}.
  */
 export class Runner {
   private params: tf.Tensor[];
-  /** SGD: the device state. */
-  private opt: OptState | undefined;
-  /** AdamW: θ, m, v on the host (θ mirrored by `params`) and the update counter. */
-  private adam: { theta: Float32Array; m: Float32Array; v: Float32Array; step: number } | undefined;
+  /** θ (mirrored by `params`), the optimizer slots and the update counter, on the host. */
+  private host: { theta: Float32Array; m?: Float32Array; v?: Float32Array; buf?: Float32Array | null; step: number };
   /** Index of the next step to apply (= index of the current state). */
   t: number;
 
@@ -208,20 +200,16 @@ export class Runner {
     chk('buf', state.buf);
     if (!(state.theta instanceof Float32Array)) throw new Error('state.theta must be a Float32Array');
     this.t = t;
+    const theta = Float32Array.from(state.theta);
     if (setting.optimizer.kind === 'adamw') {
       if ((!state.m || !state.v) && state.optStep > 0) throw new Error(`state at step ${t} lacks AdamW moments m/v (only θ was recorded)`);
-      this.adam = {
-        theta: Float32Array.from(state.theta),
-        m: state.m ? Float32Array.from(state.m) : new Float32Array(nParams),
-        v: state.v ? Float32Array.from(state.v) : new Float32Array(nParams),
-        step: state.optStep,
-      };
+      this.host = { theta, m: state.m ? Float32Array.from(state.m) : new Float32Array(nParams), v: state.v ? Float32Array.from(state.v) : new Float32Array(nParams), step: state.optStep };
     } else {
       const needBuf = engine.slots.includes('buf') && state.optStep > 0;
       if (needBuf && !state.buf) throw new Error(`state at step ${t} lacks the SGD momentum buffer (only θ was recorded)`);
-      this.opt = { kind: 'sgd', buf: needBuf ? unflattenParams(state.buf!, spec) : null, step: state.optStep };
+      this.host = { theta, buf: needBuf ? Float32Array.from(state.buf!) : null, step: state.optStep };
     }
-    this.params = paramList(unflattenParams(state.theta, spec), spec);
+    this.params = paramList(unflattenParams(theta, spec), spec);
   }
 
   /** Applies step t and advances to state t+1. @throws on a non-finite loss, gradient or parameter */
@@ -239,62 +227,39 @@ export class Runner {
       this.t++;
       return { ...info, loss: 0, skipped: true };
     }
-    const diverged = (loss: number) => {
-      const shown = ids.slice(0, 8).join(', ') + (ids.length > 8 ? ', …' : '');
-      return new Error(
-        `training diverged at step ${t} (epoch ${epoch}, lr ${lr}, batch ids [${shown}]): ` +
-          (Number.isFinite(loss) ? 'non-finite gradient or updated parameters' : `loss = ${loss}`),
-      );
-    };
-    const lossAndGrads = () => {
+    // Loss and gradient in one download.
+    let flat: Float32Array = new Float32Array(0);
+    tf.tidy(() => {
       const batch = makeBatch(e.data, ids);
       const cT = tf.tensor1d(c, 'float32');
       const f = (...ts: tf.Tensor[]) => tf.sum(tf.mul(e.model.perExampleLoss(paramRecord(ts, e.spec), batch), cT)) as tf.Scalar;
-      return tf.valueAndGrads(f)(this.params);
-    };
-    if (this.adam) {
-      // Loss and gradient in one download; the update on the host.
-      let flat: Float32Array = new Float32Array(0);
-      tf.tidy(() => {
-        const { value, grads } = lossAndGrads();
-        const all = tf.concat([tf.reshape(value, [1]), ...grads.map((g) => tf.reshape(g, [-1]))]);
-        flat = all.dataSync() as Float32Array; // not returned from the tidy: it would walk the array
-      });
-      const loss = flat[0];
-      const g = flat.subarray(1);
-      const o = e.setting.optimizer as Extract<TrainConfig['optimizer'], { kind: 'adamw' }>;
-      const a = this.adam;
-      const next = adamwStepF32(a.theta, g, a.m, a.v, { lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay }, a.step + 1);
-      if (!Number.isFinite(loss) || !allFinite(g) || !allFinite(next.theta)) throw diverged(loss);
-      const params = paramList(unflattenParams(next.theta, e.spec), e.spec);
-      tf.dispose(this.params);
-      this.params = params;
-      this.adam = { ...next, step: a.step + 1 };
-      this.t++;
-      return { ...info, loss, skipped: false };
-    }
-    let next: { params: tf.Tensor[]; opt: OptState } | undefined;
-    let stats: number[] = [];
-    tf.tidy(() => {
-      const { value, grads } = lossAndGrads();
-      const r = optimizerStep(e.setting.optimizer, paramRecord(this.params, e.spec), paramRecord(grads, e.spec), this.opt!, lr);
-      const newParams = paramList(r.params, e.spec);
-      // 0·x is NaN exactly when x is ±Inf or NaN, so one scalar flags any non-finite entry (no overflow).
-      let probe: tf.Tensor = tf.scalar(0);
-      for (const x of [...grads, ...newParams]) probe = tf.add(probe, tf.sum(tf.mul(x, 0)));
-      stats = Array.from(tf.stack([value, probe]).dataSync());
-      for (const x of [...newParams, ...optStateTensors(r.state)]) tf.keep(x);
-      next = { params: newParams, opt: r.state };
+      const { value, grads } = tf.valueAndGrads(f)(this.params);
+      const all = tf.concat([tf.reshape(value, [1]), ...grads.map((g) => tf.reshape(g, [-1]))]);
+      flat = all.dataSync() as Float32Array; // a copy; not returned from the tidy, which would walk it
     });
-    const [loss, probe] = stats;
-    if (!Number.isFinite(loss) || !Number.isFinite(probe)) {
-      tf.dispose([...next!.params, ...optStateTensors(next!.opt)]);
-      throw diverged(loss);
+    const loss = flat[0];
+    const g = flat.subarray(1);
+    const o = e.setting.optimizer;
+    const h = this.host;
+    let next: Runner['host'];
+    if (o.kind === 'adamw') {
+      const r = adamwStepF32(h.theta, g, h.m!, h.v!, { lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay }, h.step + 1);
+      next = { ...r, step: h.step + 1 };
+    } else {
+      const r = sgdStepF32(h.theta, g, h.buf ?? null, { lr, momentum: o.momentum, dampening: o.dampening, weightDecay: o.weightDecay, nesterov: o.nesterov });
+      next = { theta: r.theta, buf: r.buf, step: h.step + 1 };
     }
-    const keep = new Set<tf.Tensor>([...next!.params, ...optStateTensors(next!.opt)]);
-    tf.dispose([...this.params, ...optStateTensors(this.opt!)].filter((x) => !keep.has(x)));
-    this.params = next!.params;
-    this.opt = next!.opt;
+    if (!Number.isFinite(loss) || !allFinite(g) || !allFinite(next.theta)) {
+      const shown = ids.slice(0, 8).join(', ') + (ids.length > 8 ? ', …' : '');
+      throw new Error(
+        `training diverged at step ${t} (epoch ${epoch}, lr ${lr}, batch ids [${shown}]): ` +
+          (Number.isFinite(loss) ? 'non-finite gradient or updated parameters' : `loss = ${loss}`),
+      );
+    }
+    const params = paramList(unflattenParams(next.theta, e.spec), e.spec);
+    tf.dispose(this.params);
+    this.params = params;
+    this.host = next;
     this.t++;
     return { ...info, loss, skipped: false };
   }
@@ -304,18 +269,14 @@ export class Runner {
     return paramRecord(this.params, this.engine.spec);
   }
 
-  /** Downloads the current state; `thetaOnly` skips the optimizer slots. */
+  /** The current state (copies); `thetaOnly` skips the optimizer slots. */
   flat(thetaOnly = false): FlatState {
-    const spec = this.engine.spec;
-    if (this.adam) {
-      const a = this.adam;
-      return thetaOnly ? { theta: Float32Array.from(a.theta), optStep: a.step } : { theta: Float32Array.from(a.theta), optStep: a.step, m: Float32Array.from(a.m), v: Float32Array.from(a.v) };
-    }
-    const s: FlatState = { theta: flattenParams(this.paramsRecord(), spec), optStep: this.opt!.step };
+    const h = this.host;
+    const s: FlatState = { theta: Float32Array.from(h.theta), optStep: h.step };
     if (!thetaOnly) {
       for (const k of this.engine.slots) {
-        const p = slotTensors(this.opt!, k);
-        if (p) s[k] = flattenParams(p, spec);
+        const a = h[k];
+        if (a) s[k] = Float32Array.from(a);
       }
     }
     return s;
@@ -323,7 +284,7 @@ export class Runner {
 
   /** Releases the device tensors. */
   dispose(): void {
-    tf.dispose([...this.params, ...(this.opt ? optStateTensors(this.opt) : [])]);
+    tf.dispose(this.params);
     this.params = [];
   }
 }
