@@ -19,6 +19,10 @@ import { column, scoreMatrix, type ScoreMatrix } from '../analysis/score-matrix.
 import { pearson, perQuery, spearman, summarizeQueries } from '../analysis/metrics.ts';
 import { cachedScores, estimatorId, groundTruth, prepareCell, type AttributionCell, type EstimatorSpec } from './cell.ts';
 import { resultsRoot } from './paths.ts';
+import { entriesWithinFloor, tslooNoiseFloor } from '../groundtruth/noise-floor.ts';
+
+/** Perturbed base reruns per cell for the TSLOO noise floor. */
+const FLOOR_RERUNS = 4;
 
 /** One cell of a fidelity grid: an attribution cell and the estimators compared on it. */
 export interface FidelityCell extends AttributionCell {
@@ -67,7 +71,18 @@ export interface FidelityResult {
   trainSettingHash: string;
   runHash: string;
   scoredIds: number[];
-  tsloo: { seconds: number; method: string; noise: unknown; complete: boolean; baseLossMean: number };
+  tsloo: {
+    seconds: number;
+    method: string;
+    noise: unknown;
+    complete: boolean;
+    baseLossMean: number;
+    /**
+     * The chaos floor (groundtruth/noise-floor.ts): base reruns from θ_0 moved by ±1 ulp; `within` of `total` TSLOO
+     * entries are no larger than their query's RMS deviation (absent in results written before it existed).
+     */
+    floor?: { reruns: number; ulps: number; meanAbs: number; maxAbs: number; within: number; total: number; seconds: number };
+  };
   trainSeconds: number;
   /** Wall time of this call (a cached cell takes seconds) and the process's peak resident memory so far. */
   wallSeconds?: number;
@@ -118,6 +133,9 @@ export async function runFidelityCell(cell: FidelityCell, paths: FidelityPaths =
   const occurrence = cell.occurrence ?? 'all';
   const gt = await groundTruth(p, { occurrence, divisor: cell.divisor ?? 'original' });
   p.log(`  tsloo: ${gt.timing.seconds.toFixed(1)} s (${gt.method})`);
+  const floor = (await tslooNoiseFloor({ model: p.task.model, data: p.task.data, trajectory: p.task.trajectory, queries: p.task.queries, reruns: FLOOR_RERUNS, ulps: 1, cacheDir: p.cacheDir })).value;
+  const within = entriesWithinFloor(gt.scores.values, floor.perQuery);
+  p.log(`  noise floor: ${within.within} of ${within.total} TSLOO entries within ±1-ulp reruns (mean |Δ| ${floor.meanAbs.toExponential(2)}, ${floor.seconds.toFixed(1)} s)`);
 
   const outcomes: EstimatorOutcome[] = [];
   for (const e of cell.estimators) {
@@ -156,6 +174,7 @@ export async function runFidelityCell(cell: FidelityCell, paths: FidelityPaths =
       noise: gt.noise,
       complete: gt.complete,
       baseLossMean: gt.baseLosses.reduce((a, b) => a + b, 0) / gt.baseLosses.length,
+      floor: { reruns: floor.reruns, ulps: floor.ulps, meanAbs: floor.meanAbs, maxAbs: floor.maxAbs, within: within.within, total: within.total, seconds: floor.seconds },
     },
     trainSeconds: p.trainSeconds,
     wallSeconds: (performance.now() - tCell) / 1000,

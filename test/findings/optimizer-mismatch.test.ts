@@ -50,6 +50,7 @@ test('small grid: files, per-estimator query counts, first-k columns, paired gai
   const onDisk = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'));
   assert.equal(onDisk.format, 'faithful-tda/optimizer-mismatch');
   assert.ok(onDisk.runtime?.backend && onDisk.cells.length === 2);
+  for (const c of onDisk.cells) assert.ok(c.tslooWithinFloor >= 0 && c.tslooWithinFloor <= 1 && c.computeSeconds > 0, JSON.stringify(c));
   assert.equal(s.rows.length, 5 * 2);
   for (const r of s.rows) {
     for (const k of ['mean', 'lo', 'hi'] as const) assert.ok(Number.isFinite(r[k]), `${r.estimator} ${r.metric}.${k}`);
@@ -61,6 +62,9 @@ test('small grid: files, per-estimator query counts, first-k columns, paired gai
     const r = JSON.parse(fs.readFileSync(path.join(dir, c.dir, 'result.json'), 'utf8')) as FidelityResult;
     const by = (id: string) => r.estimators.find((e) => e.id === id)!;
     assert.deepEqual(r.estimators.map((e) => e.nQueries), [6, 3, 4, 6, 3]);
+    // the chaos floor of the cell's TSLOO: four ±1-ulp base reruns, and how many entries lie within them
+    assert.equal(r.tsloo.floor!.reruns, 4);
+    assert.ok(r.tsloo.floor!.total === 12 * 6 && r.tsloo.floor!.within >= 0 && r.tsloo.floor!.within <= r.tsloo.floor!.total);
     assert.deepEqual(r.estimators.map((e) => e.spearman.length), [6, 3, 4, 6, 3]);
     // Same estimator on the first 3 queries = the first 3 per-query values of the unlimited one.
     for (let q = 0; q < 3; q++) assert.ok(Math.abs(by('tracin-first-3').spearman[q] - by('tracin').spearman[q]) < 1e-9, `seed ${c.seed} q ${q}`);

@@ -148,9 +148,10 @@ export interface MismatchSummary {
   gains: ReturnType<typeof relativeGains>;
   /**
    * Per cell: where its result is, and its cost: `computeSeconds` = training + TSLOO + every estimator, each as
-   * measured when it was computed (a cached phase keeps its original time), and the peak RSS of the process (MB).
+   * measured when it was computed (a cached phase keeps its original time), the peak RSS of the process (MB), and
+   * the share of TSLOO entries within the ±1-ulp noise floor (pipeline/fidelity.ts; null in older cell files).
    */
-  cells: { dir: string; setting: string; lr: number; seed: number; optimizer: string; computeSeconds: number; peakRssMB: number | null }[];
+  cells: { dir: string; setting: string; lr: number; seed: number; optimizer: string; computeSeconds: number; peakRssMB: number | null; tslooWithinFloor: number | null }[];
   runtime: ReturnType<typeof runtimeInfo>;
   createdAt: string;
 }
@@ -179,7 +180,7 @@ export async function runOptimizerMismatch(presetName: string, o: MismatchOption
         if (!r) continue;
         results.push(r);
         const computeSeconds = r.trainSeconds + r.tsloo.seconds + r.estimators.reduce((a, e) => a + e.seconds, 0);
-        cells.push({ dir: path.relative(outDir, cellDir(cell, path.join(outDir, 'cells'))), setting: g.setting, lr, seed, optimizer: g.optimizer ?? 'adamw', computeSeconds, peakRssMB: r.peakRssMB ?? null });
+        cells.push({ dir: path.relative(outDir, cellDir(cell, path.join(outDir, 'cells'))), setting: g.setting, lr, seed, optimizer: g.optimizer ?? 'adamw', computeSeconds, peakRssMB: r.peakRssMB ?? null, tslooWithinFloor: r.tsloo.floor ? r.tsloo.floor.within / r.tsloo.floor.total : null });
       }
     }
   }
