@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { VARIANTS } from '../../pipeline/variants.ts';
+import { ABLATION_IDS, VARIANTS } from '../../pipeline/variants.ts';
 import { fmtLr } from '../headline.ts';
 import type { MismatchSummary } from './experiment.ts';
 
@@ -37,6 +37,28 @@ export function mismatchTable(s: MismatchSummary): string {
       `| ${g.setting} | ${fmtLr(g.lr)} | ${g.seeds.join(', ')} | ${all?.n ?? '–'} (${gs?.n ?? '–'}) | ${cell(g.setting, g.lr, tr)} | ${cell(g.setting, g.lr, sgd)} | ${cell(g.setting, g.lr, adw)} | ` +
         `${gs ? `${pct(gs.gain)} % [${pct(gs.lo)}, ${pct(gs.hi)}]` : '–'} | ${gs ? `${signed(gs.diff)} [${signed(gs.diffLo)}, ${signed(gs.diffHi)}]` : '–'} | ${gp ? `${pct(gp.gain)} % [${pct(gp.lo)}, ${pct(gp.hi)}]` : '–'} |`,
     );
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The two controls, one line each per setting × LR that has them: what each part of AdamW is worth (the full
+ * estimator over each partial-accounting ablation, paired on the ablation's queries), and the SGD run, where
+ * SGD-influence is the matched estimator (its gain over TracIn).
+ */
+export function mismatchControls(s: MismatchSummary): string {
+  const adw = VARIANTS.adamwExact.id;
+  const lines: string[] = [];
+  const ablations = s.gains.filter((g) => g.aId === adw && ABLATION_IDS.includes(g.bId) && g.metric === 'spearman');
+  for (const key of [...new Set(ablations.map((g) => `${g.setting}|${g.lr}`))]) {
+    const gs = ablations.filter((g) => `${g.setting}|${g.lr}` === key);
+    lines.push(`- ${gs[0].setting}, LR ${fmtLr(gs[0].lr)}: AdamW-influence (exact) over ${gs.map((g) => `${g.b.replace('AdamW-influence ', '')} ${pct(g.gain)} % [${pct(g.lo)}, ${pct(g.hi)}]`).join('; ')} (Spearman, ${gs[0].n} paired seed·query values).`);
+  }
+  const control = s.gains.filter((g) => g.optimizer === 'sgd' && g.aId === VARIANTS.sgdInfluence.id && g.bId === VARIANTS.tracin.id && g.metric === 'spearman');
+  for (const g of control) {
+    const row = (id: string) => s.rows.find((r) => r.setting === g.setting && r.lr === g.lr && r.optimizer === 'sgd' && r.metric === 'spearman' && r.estimatorId === id);
+    const [a, b] = [row(VARIANTS.sgdInfluence.id), row(VARIANTS.tracin.id)];
+    lines.push(`- SGD run (${g.setting}, LR ${fmtLr(g.lr)}): SGD-influence ${a ? `${f3(a.mean)} [${f3(a.lo)}, ${f3(a.hi)}]` : '–'} against TracIn ${b ? `${f3(b.mean)} [${f3(b.lo)}, ${f3(b.hi)}]` : '–'}, a gain of ${pct(g.gain)} % [${pct(g.lo)}, ${pct(g.hi)}].`);
   }
   return lines.join('\n');
 }

@@ -8,7 +8,7 @@ import { settingRowsGrid } from '../grid.ts';
 import { MISMATCH_PRESETS, runOptimizerMismatch, type MismatchSummary } from './experiment.ts';
 import { optimizerMismatchFigure, optimizerMismatchGainFigure } from './figures.ts';
 import { optimizerMismatchHeadline } from './headline.ts';
-import { mismatchTable } from './blocks.ts';
+import { mismatchControls, mismatchTable } from './blocks.ts';
 
 export const optimizerMismatch: Finding<MismatchSummary> = {
   id: 'optimizer-mismatch',
@@ -28,5 +28,5 @@ export const optimizerMismatch: Finding<MismatchSummary> = {
     { name: '01_optimizer_mismatch_gain', build: (s, o) => optimizerMismatchGainFigure(s, o) },
   ],
   headline: (s) => optimizerMismatchHeadline(s as never),
-  blocks: { table: mismatchTable },
+  blocks: { table: mismatchTable, controls: mismatchControls },
 };
