@@ -69,7 +69,7 @@ test('blocks: written from the results file, then current; a hand edit or a miss
 
     fs.writeFileSync(doc, text.replace('0.360 [0.286', '0.361 [0.286'));
     assert.equal(main(['--check', doc]), 1, 'a hand edit inside the block is stale');
-    assert.throws(() => processText('<!-- results:optimizer-mismatch/nope blocktest -->\nx\n<!-- /results -->', 'x.md', true), /has no block 'nope' \(it has: table\)/);
+    assert.throws(() => processText('<!-- results:optimizer-mismatch/nope blocktest -->\nx\n<!-- /results -->', 'x.md', true), /has no block 'nope' \(it has: table, controls\)/);
   } finally {
     if (saved === undefined) delete process.env.FTDA_RESULTS_DIR;
     else process.env.FTDA_RESULTS_DIR = saved;
