@@ -17,11 +17,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { getFinding, loadFindingModules } from '../lib/findings/registry.ts';
+import { runScript } from './flags.ts';
+import { getFinding } from '../lib/findings/registry.ts';
 import { readResults, ResultsNotFoundError } from '../lib/plot/results.ts';
 import { REPO_ROOT } from '../lib/runtime/root.ts';
-import { exitCode, FtdaError, UsageError } from '../lib/runtime/errors.ts';
+import { UsageError } from '../lib/runtime/errors.ts';
 
 const BLOCK = /<!-- results:([a-z0-9-]+)\/([a-z0-9-]+) ([a-z0-9-]+) -->\n([\s\S]*?)<!-- \/results -->/g;
 
@@ -95,14 +95,4 @@ export function main(args: string[]): number {
   return bad ? 1 : 0;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  let code: number;
-  try {
-    await loadFindingModules();
-    code = main(process.argv.slice(2));
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    code = e instanceof FtdaError ? exitCode(e) : 2;
-  }
-  process.exit(code);
-}
+await runScript(import.meta.url, main);

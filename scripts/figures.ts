@@ -21,9 +21,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { findings, loadFindingModules, selectFindings } from '../lib/findings/registry.ts';
-import { exitCode, FtdaError } from '../lib/runtime/errors.ts';
+import { findings, selectFindings } from '../lib/findings/registry.ts';
 import { buildFigures } from '../lib/findings/build.ts';
 import { figuresDir, PROJECT_ROOT } from '../lib/plot/paths.ts';
 import { ResultsNotFoundError } from '../lib/plot/results.ts';
@@ -32,7 +30,7 @@ import { saveFigure } from '../lib/plot/write.ts';
 import type { PlotlyMode } from '../lib/plot/html.ts';
 import { writeIndex } from './figure-index.ts';
 import { headlines, selectedExperiments } from './summary.ts';
-import { checkPresetName, eachFlag, listOf } from './flags.ts';
+import { checkPresetName, eachFlag, listOf, runScript } from './flags.ts';
 
 /** What to do. */
 export type FigureCommand = 'build' | 'render' | 'index' | 'list-experiments';
@@ -227,14 +225,4 @@ export async function main(args: string[]): Promise<number> {
   return code;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  let code: number;
-  try {
-    await loadFindingModules();
-    code = await main(process.argv.slice(2));
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    code = e instanceof FtdaError ? exitCode(e) : 2;
-  }
-  process.exit(code);
-}
+await runScript(import.meta.url, main);

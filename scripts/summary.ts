@@ -13,13 +13,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { findings, getFinding, loadFindingModules, selectFindings } from '../lib/findings/registry.ts';
-import { exitCode, FtdaError } from '../lib/runtime/errors.ts';
+import { findings, getFinding, selectFindings } from '../lib/findings/registry.ts';
 import type { Headline } from '../lib/findings/headline.ts';
 import { resultsRoot } from '../lib/pipeline/paths.ts';
 import { experimentCommand, readResults, ResultsNotFoundError } from '../lib/plot/results.ts';
-import { checkPresetName, eachFlag, listOf } from './flags.ts';
+import { checkPresetName, eachFlag, listOf, runScript } from './flags.ts';
 
 export type { Headline } from '../lib/findings/headline.ts';
 export { fmtLr } from '../lib/findings/headline.ts';
@@ -143,14 +141,4 @@ export function main(args: string[]): number {
   return 0;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  let code: number;
-  try {
-    await loadFindingModules();
-    code = main(process.argv.slice(2));
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    code = e instanceof FtdaError ? exitCode(e) : 2;
-  }
-  process.exit(code);
-}
+await runScript(import.meta.url, main);
